@@ -1,0 +1,1 @@
+"""Benchmarks (never tests): each module exposes `run_<name>(..., out) -> dict`."""

@@ -1,0 +1,1 @@
+"""The `fedledger` command line: one module per command group, registered in `main`."""

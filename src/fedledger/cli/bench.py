@@ -1,0 +1,91 @@
+"""`fedledger bench …`: run a benchmark of ../shared/BENCHMARKS.md, print a table, write JSON.
+
+Each benchmark lives in `fedledger.bench.<name>` as `run_<name>(..., out=path) -> dict`; this
+module only parses options and picks the output path, so the numbers are produced by the same
+code whether run from the CLI or from Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fedledger.cli.errors import handle_errors
+
+app = typer.Typer(help="Benchmarks: print a table and write the numbers to JSON.", no_args_is_help=True)
+
+OutOption = typer.Option(None, "--out", "-o", help="JSON output path (default: reports/bench-<name>.json)")
+
+
+def _run(name: str, out: Path | None, **kwargs: Any) -> dict[str, Any]:
+    target = out or Path("reports") / f"bench-{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    module = importlib.import_module(f"fedledger.bench.{name}")
+    result: dict[str, Any] = getattr(module, f"run_{name}")(out=target, **kwargs)
+    typer.echo(f"wrote {target}")
+    return result
+
+
+@app.command()
+@handle_errors
+def gas(
+    sizes: str = typer.Option("10,50,100", help="Comma-separated participant counts."),
+    out: Path | None = OutOption,
+) -> None:
+    """Gas per Alliance function and per participant per round."""
+    _run("gas", out, sizes=tuple(int(s) for s in sizes.split(",")))
+
+
+@app.command()
+@handle_errors
+def throughput(
+    n_tx: int = typer.Option(200, help="Transactions per measurement."),
+    out: Path | None = OutOption,
+) -> None:
+    """Chain client tx/s vs a naive web3.py loop, in-process and on an anvil node."""
+    _run("throughput", out, n_tx=n_tx)
+
+
+@app.command()
+@handle_errors
+def aggregation(out: Path | None = OutOption) -> None:
+    """FedAvg throughput on 10/50 updates of 1M/10M parameters vs a numpy copy."""
+    _run("aggregation", out)
+
+
+@app.command()
+@handle_errors
+def baseline(out: Path | None = OutOption) -> None:
+    """Per-round accuracy of the plain FedAvg baseline on digits (IID and Dirichlet 0.3)."""
+    _run("baseline", out)
+
+
+@app.command()
+@handle_errors
+def attacks(
+    fractions: str = typer.Option("0.1,0.3,0.45", help="Comma-separated adversary fractions."),
+    out: Path | None = OutOption,
+) -> None:
+    """Attack matrix: each adversarial behaviour at several fractions of participants."""
+    _run("attacks", out, fractions=tuple(float(f) for f in fractions.split(",")))
+
+
+@app.command()
+@handle_errors
+def overhead(out: Path | None = OutOption) -> None:
+    """Wall time per round with the full protocol vs the plain FedAvg baseline."""
+    _run("overhead", out)
+
+
+@app.command()
+@handle_errors
+def scale(
+    participants: int = typer.Option(100, help="Number of participants."),
+    rounds: int = typer.Option(10, help="Number of rounds."),
+    out: Path | None = OutOption,
+) -> None:
+    """Many participants on one machine: time and gas."""
+    _run("scale", out, n=participants, rounds=rounds)

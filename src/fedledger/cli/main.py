@@ -1,0 +1,28 @@
+"""The `fedledger` entry point: every command group is registered here, once."""
+
+from __future__ import annotations
+
+import typer
+
+from fedledger import __version__
+from fedledger.cli import bench, keys
+from fedledger.cli.chain import chain
+
+app = typer.Typer(
+    help="fedledger: incentivised, verifiable, decentralised federated learning on an EVM chain.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command(name="chain")(chain)
+app.add_typer(keys.app, name="keys")
+app.add_typer(bench.app, name="bench")
+
+
+@app.command()
+def version() -> None:
+    """Print the fedledger version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,51 @@
+"""The CLI surface that needs no training: keystores, deploying to a real node, error exits."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fedledger.cli.main import app
+
+runner = CliRunner()
+
+
+def test_keys_new_writes_an_encrypted_keystore_and_prints_only_the_address(tmp_path: Path) -> None:
+    password = tmp_path / "pw"
+    password.write_text("correct horse\n")
+    keyfile = tmp_path / "node.json"
+    result = runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(password)])
+    assert result.exit_code == 0, result.output
+    address = result.output.strip()
+    assert address.startswith("0x") and len(address) == 42
+    assert stat.S_IMODE(keyfile.stat().st_mode) == 0o600
+    stored = json.loads(keyfile.read_text())
+    assert "crypto" in stored and "privatekey" not in json.dumps(stored).lower()
+
+    again = runner.invoke(app, ["keys", "address", str(keyfile), "--password-file", str(password)])
+    assert again.exit_code == 0 and again.output.strip() == address
+
+
+def test_wrong_password_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.write_text("right")
+    bad.write_text("wrong")
+    keyfile = tmp_path / "node.json"
+    assert runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(good)]).exit_code == 0
+    result = runner.invoke(app, ["keys", "address", str(keyfile), "--password-file", str(bad)])
+    assert result.exit_code != 0
+    assert "error:" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.integration
+def test_chain_command_deploys_to_a_real_node_and_records_addresses(tmp_path: Path, anvil_url: str) -> None:
+    deployment = tmp_path / "deployment.json"
+    result = runner.invoke(app, ["chain", "--rpc-url", anvil_url, "--deployment", str(deployment)])
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(deployment.read_text())
+    assert recorded["rpc_url"] == anvil_url and recorded["chain_id"] == 31337
+    assert recorded["token"] != recorded["factory"]
