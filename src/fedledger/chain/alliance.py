@@ -1,0 +1,327 @@
+"""`AllianceTaskClient`: typed access to one AllianceTask clone.
+
+Why a wrapper: the node, the simulator and the tests drive a task through these methods and
+get `fedledger.core.records` values back, so nothing above `chain/` touches web3. The vote
+commitment is computed here exactly as the contract recomputes it at reveal, so a voter can
+commit without a chain round-trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import EventData, TxReceipt
+
+from fedledger.chain.client import ChainClient
+from fedledger.core.errors import ValidationError
+from fedledger.core.records import (
+    AllianceConfig,
+    ParticipantInfo,
+    Role,
+    RoundInfo,
+    RoundSettlement,
+    SlashReason,
+    TaskStatus,
+    UpdateInfo,
+    VoteState,
+)
+from fedledger.core.types import Digest32, as_digest
+
+ARTIFACT = "AllianceTask"
+#: Most proposers a round can have (the accept bitmap is a uint128 on-chain).
+MAX_PROPOSERS = 128
+#: Most participants a task can have.
+MAX_PARTICIPANTS = 256
+
+
+def _digest(value: bytes, what: str) -> bytes:
+    try:
+        return bytes(as_digest(bytes(value)))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{what} must be a 32-byte digest: {exc}") from exc
+
+
+def _uint(value: int, what: str, bits: int = 256) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise ValidationError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
+    return value
+
+
+def config_to_abi(config: AllianceConfig) -> tuple[Any, ...]:
+    """The `AllianceConfig` tuple in the contract's field order."""
+    return (
+        _digest(config.spec_hash, "spec_hash"),
+        _digest(config.initial_model_hash, "initial_model_hash"),
+        _uint(config.reward_pool, "reward_pool"),
+        _uint(config.stake_required, "stake_required"),
+        _uint(config.min_participants, "min_participants", 16),
+        _uint(config.max_participants, "max_participants", 16),
+        _uint(config.rounds, "rounds", 16),
+        _uint(config.proposer_ratio_bps, "proposer_ratio_bps", 16),
+        _uint(config.proposer_share_bps, "proposer_share_bps", 16),
+        _uint(config.proposer_slash_bps, "proposer_slash_bps", 16),
+        _uint(config.voter_slash_bps, "voter_slash_bps", 16),
+        _uint(config.absent_slash_bps, "absent_slash_bps", 16),
+        _uint(config.finalizer_bonus_bps, "finalizer_bonus_bps", 16),
+        _uint(config.sample_cap, "sample_cap", 64),
+        _uint(config.propose_window, "propose_window", 32),
+        _uint(config.commit_window, "commit_window", 32),
+        _uint(config.reveal_window, "reveal_window", 32),
+        _uint(config.max_lifecycle, "max_lifecycle", 32),
+    )
+
+
+def config_from_abi(raw: Sequence[Any]) -> AllianceConfig:
+    """Inverse of `config_to_abi` for what the contract's `config()` returns."""
+    (spec, initial, pool, stake, mn, mx, rounds, ratio, share, pslash, vslash, aslash, bonus, cap, pw, cw, rw, life) = raw
+    return AllianceConfig(
+        spec_hash=bytes(spec),
+        initial_model_hash=bytes(initial),
+        reward_pool=int(pool),
+        stake_required=int(stake),
+        min_participants=int(mn),
+        max_participants=int(mx),
+        rounds=int(rounds),
+        proposer_ratio_bps=int(ratio),
+        proposer_share_bps=int(share),
+        proposer_slash_bps=int(pslash),
+        voter_slash_bps=int(vslash),
+        absent_slash_bps=int(aslash),
+        finalizer_bonus_bps=int(bonus),
+        sample_cap=int(cap),
+        propose_window=int(pw),
+        commit_window=int(cw),
+        reveal_window=int(rw),
+        max_lifecycle=int(life),
+    )
+
+
+def vote_commitment(round_: int, voter: str, accept_bitmap: int, aggregate_hash: bytes, salt: bytes) -> bytes:
+    """keccak256(abi.encode(round, voter, acceptBitmap, aggregateHash, salt)), as the contract checks it."""
+    return bytes(
+        keccak(
+            encode(
+                ["uint256", "address", "uint256", "bytes32", "bytes32"],
+                [
+                    _uint(round_, "round"),
+                    to_checksum_address(voter),
+                    _uint(accept_bitmap, "accept_bitmap"),
+                    _digest(aggregate_hash, "aggregate_hash"),
+                    _digest(salt, "salt"),
+                ],
+            )
+        )
+    )
+
+
+def round_seed(prevrandao: int, task: str, round_: int) -> bytes:
+    """seed_r = keccak256(abi.encode(block.prevrandao, task, r)) (for the mirror and tests)."""
+    return bytes(keccak(encode(["uint256", "address", "uint256"], [prevrandao, to_checksum_address(task), round_])))
+
+
+def ticket(seed: bytes, address: str) -> int:
+    """ticket(addr) = uint256(keccak256(abi.encode(seed, addr))); the lowest k tickets propose."""
+    return int.from_bytes(keccak(encode(["bytes32", "address"], [_digest(seed, "seed"), to_checksum_address(address)])), "big")
+
+
+class AllianceTaskClient:
+    """One AllianceTask clone: transactions take a `sender` account, views return records."""
+
+    def __init__(self, client: ChainClient, contract: Contract, token: Any | None = None) -> None:
+        self.client = client
+        self.contract = contract
+        self._token = token  # a TokenClient, resolved lazily to avoid an import cycle
+
+    @classmethod
+    def at(cls, client: ChainClient, address: str) -> AllianceTaskClient:
+        return cls(client, client.contract_at(ARTIFACT, address))
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    @property
+    def token(self) -> Any:
+        """The task's TokenClient."""
+        if self._token is None:
+            from fedledger.chain.token import TokenClient
+
+            self._token = TokenClient.at(self.client, self.client.call(self.contract.functions.token()))
+        return self._token
+
+    # ------------------------------------------------------------------ transactions
+    @property
+    def fn(self) -> Any:
+        """Raw contract functions, for batching with `ChainClient.send` + `wait_all`."""
+        return self.contract.functions
+
+    def join(self, amount: int, sender: LocalAccount, approve: bool = True) -> TxReceipt:
+        """Stake `amount` (approving it to the task first unless `approve` is False)."""
+        _uint(amount, "stake amount")
+        if approve:
+            self.token.approve(self.address, amount, sender)
+        return self.client.transact(self.fn.join(amount), sender)
+
+    def start_round(self, sender: LocalAccount) -> TxReceipt:
+        return self.client.transact(self.fn.startRound(), sender)
+
+    def submit_update(
+        self, round_: int, proposer_index: int, update_hash: bytes, num_samples: int, sender: LocalAccount
+    ) -> TxReceipt:
+        fn = self.fn.submitUpdate(
+            _uint(round_, "round"),
+            _uint(proposer_index, "proposer_index"),
+            _digest(update_hash, "update_hash"),
+            _uint(num_samples, "num_samples", 64),
+        )
+        return self.client.transact(fn, sender)
+
+    def commit_vote(self, round_: int, commitment: bytes, sender: LocalAccount) -> TxReceipt:
+        return self.client.transact(self.fn.commitVote(_uint(round_, "round"), _digest(commitment, "commitment")), sender)
+
+    def reveal_vote(
+        self, round_: int, accept_bitmap: int, aggregate_hash: bytes, salt: bytes, sender: LocalAccount
+    ) -> TxReceipt:
+        fn = self.fn.revealVote(
+            _uint(round_, "round"),
+            _uint(accept_bitmap, "accept_bitmap"),
+            _digest(aggregate_hash, "aggregate_hash"),
+            _digest(salt, "salt"),
+        )
+        return self.client.transact(fn, sender)
+
+    def finalize_round(self, round_: int, sender: LocalAccount) -> TxReceipt:
+        return self.client.transact(self.fn.finalizeRound(_uint(round_, "round")), sender)
+
+    def close(self, sender: LocalAccount) -> TxReceipt:
+        return self.client.transact(self.fn.close(), sender)
+
+    def withdraw(self, sender: LocalAccount) -> TxReceipt:
+        return self.client.transact(self.fn.withdraw(), sender)
+
+    @staticmethod
+    def vote_commitment(round_: int, voter: str, accept_bitmap: int, aggregate_hash: bytes, salt: bytes) -> bytes:
+        """The commitment `commit_vote` expects (see module-level `vote_commitment`)."""
+        return vote_commitment(round_, voter, accept_bitmap, aggregate_hash, salt)
+
+    # ------------------------------------------------------------------ views
+    def config(self) -> AllianceConfig:
+        return config_from_abi(self.client.call(self.fn.config()))
+
+    def status(self) -> TaskStatus:
+        return TaskStatus(int(self.client.call(self.fn.status())))
+
+    def round_count(self) -> int:
+        """Rounds started so far."""
+        return int(self.client.call(self.fn.roundCount()))
+
+    def current_round(self) -> int | None:
+        """The latest started round, or None before round 0 starts."""
+        count = self.round_count()
+        return count - 1 if count else None
+
+    def round_info(self, round_: int) -> RoundInfo:
+        raw = self.client.call(self.fn.roundInfo(_uint(round_, "round")))
+        seed, pd, cd, rd, proposers, submitted, outcome, n_sub, n_com, n_rev, finalized = raw
+        return RoundInfo(
+            round=round_,
+            seed=bytes(seed),
+            propose_deadline=int(pd),
+            commit_deadline=int(cd),
+            reveal_deadline=int(rd),
+            proposers=tuple(str(p) for p in proposers),
+            submitted_bitmap=int(submitted),
+            outcome_bitmap=int(outcome),
+            submitted_count=int(n_sub),
+            committed_count=int(n_com),
+            revealed_count=int(n_rev),
+            finalized=bool(finalized),
+        )
+
+    def role_of(self, round_: int, address: str) -> Role:
+        return Role(int(self.client.call(self.fn.roleOf(_uint(round_, "round"), address))))
+
+    def ticket_of(self, round_: int, address: str) -> int:
+        return int(self.client.call(self.fn.ticketOf(_uint(round_, "round"), address)))
+
+    def update_of(self, round_: int, proposer_index: int) -> UpdateInfo:
+        h, n = self.client.call(self.fn.updateOf(_uint(round_, "round"), _uint(proposer_index, "proposer_index")))
+        return UpdateInfo(update_hash=bytes(h), num_samples=int(n))
+
+    def vote_of(self, round_: int, voter: str) -> VoteState:
+        committed, revealed, commitment, bitmap, agg = self.client.call(self.fn.voteOf(_uint(round_, "round"), voter))
+        return VoteState(
+            committed=bool(committed),
+            revealed=bool(revealed),
+            commitment=bytes(commitment),
+            accept_bitmap=int(bitmap),
+            aggregate_hash=bytes(agg),
+        )
+
+    def participant_info(self, address: str) -> ParticipantInfo:
+        joined, withdrawn, index, stake, claimable, accepted, majority = self.client.call(self.fn.participantInfo(address))
+        return ParticipantInfo(
+            address=to_checksum_address(address),
+            joined=bool(joined),
+            withdrawn=bool(withdrawn),
+            index=int(index),
+            stake=int(stake),
+            claimable=int(claimable),
+            accepted_proposals=int(accepted),
+            majority_votes=int(majority),
+        )
+
+    def participants(self) -> list[str]:
+        return [str(a) for a in self.client.call(self.fn.participants())]
+
+    def participant_count(self) -> int:
+        return int(self.client.call(self.fn.participantCount()))
+
+    def global_model_hash(self) -> Digest32:
+        return as_digest(bytes(self.client.call(self.fn.globalModelHash())))
+
+    def pool(self) -> int:
+        return int(self.client.call(self.fn.pool()))
+
+    def creator(self) -> str:
+        return str(self.client.call(self.fn.creator()))
+
+    def created_at(self) -> int:
+        return int(self.client.call(self.fn.createdAt()))
+
+    # ------------------------------------------------------------------ events
+    def events(self, name: str, from_block: int = 0, **filters: Any) -> list[EventData]:
+        """Decoded `name` events of this task, filtered by indexed arguments."""
+        return self.client.events(self.contract, name, from_block=from_block, argument_filters=filters or None)
+
+    def settlement(self, receipt: TxReceipt) -> RoundSettlement:
+        """Decode what a `finalizeRound` receipt decided (rewards, slashes, outcome)."""
+        finalized = self.contract.events.RoundFinalized().process_receipt(receipt, errors=DISCARD)
+        if not finalized:
+            raise ValidationError("receipt has no RoundFinalized event: is it a finalizeRound transaction of this task?")
+        args = finalized[0]["args"]
+        rewards: dict[str, int] = {}
+        for ev in self.contract.events.Rewarded().process_receipt(receipt, errors=DISCARD):
+            who = str(ev["args"]["account"])
+            rewards[who] = rewards.get(who, 0) + int(ev["args"]["amount"])
+        slashes = {
+            str(ev["args"]["account"]): (int(ev["args"]["amount"]), SlashReason(int(ev["args"]["reason"])))
+            for ev in self.contract.events.Slashed().process_receipt(receipt, errors=DISCARD)
+        }
+        return RoundSettlement(
+            round=int(args["round"]),
+            finalizer=str(args["finalizer"]),
+            outcome_bitmap=int(args["outcomeBitmap"]),
+            global_model_hash=bytes(args["globalModelHash"]),
+            round_reward=int(args["roundReward"]),
+            finalizer_bonus=int(args["finalizerBonus"]),
+            returned_to_pool=int(args["returnedToPool"]),
+            rewards=rewards,
+            slashes=slashes,
+        )

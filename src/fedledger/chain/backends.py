@@ -1,0 +1,130 @@
+"""The two providers behind `ChainClient` and the dev accounts each one pre-funds.
+
+* embedded: web3's `EthereumTesterProvider` over py-evm, in-process, auto-mining every tx.
+  web3 flattens eth-tester's revert bytes into a string; we wrap the `eth_call` and
+  `eth_estimateGas` endpoints so the raw revert data reaches our decoder intact.
+* HTTP: any JSON-RPC node. Dev keys are known only for anvil/hardhat's default mnemonic;
+  we keep those of its accounts that the node itself lists in `eth_accounts`.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from typing import Any, Callable
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+ANVIL_ACCOUNT_COUNT = 10
+
+
+class RawRevert(Exception):
+    """Raised by the embedded provider with the untouched revert data of a call/estimate."""
+
+    def __init__(self, data: bytes, message: str = "") -> None:
+        super().__init__(message or f"execution reverted (0x{data.hex()})")
+        self.data = data
+
+
+class EmbeddedFailure(Exception):
+    """eth-tester failed a call/estimate for a reason that carries no revert data."""
+
+
+def _raw_revert_data(exc: BaseException) -> bytes | None:
+    """Revert bytes inside an eth-tester `TransactionFailed` (possibly wrapped once)."""
+    first = exc.args[0] if exc.args else None
+    if isinstance(first, BaseException):
+        first = first.args[0] if first.args else None
+    if isinstance(first, (bytes, bytearray)):
+        return bytes(first)
+    return None
+
+
+def _parse_bytes_repr(message: str) -> bytes | None:
+    """eth-tester's `call` reports a revert as ``str(bytes)``; recover the bytes."""
+    if message.startswith(("b'", 'b"')):
+        try:
+            value = ast.literal_eval(message)
+        except (ValueError, SyntaxError):
+            return None
+        return value if isinstance(value, bytes) else None
+    return None
+
+
+def _wrap_endpoint(delegator: Callable[..., Any], fallback: Callable[..., Any] | None) -> Callable[..., Any]:
+    """Re-raise eth-tester failures of `delegator` as `RawRevert` carrying the revert bytes.
+
+    eth-tester's `call` stringifies the revert (and decodes `Error(string)` to bare text), so
+    for calls we re-run the same request through `estimateGas` (`fallback`), which keeps
+    the raw bytes, and only then fall back to parsing the message.
+    """
+    from eth_tester.exceptions import TransactionFailed
+
+    def wrapped(tester: Any, params: Any) -> Any:
+        try:
+            return delegator(tester, params)
+        except TransactionFailed as exc:
+            data = _raw_revert_data(exc)
+            if data is not None:
+                raise RawRevert(data) from None
+            message = str(exc.args[0] if exc.args else exc)
+            if fallback is not None:
+                try:
+                    fallback(tester, params)
+                except TransactionFailed as again:
+                    data = _raw_revert_data(again)
+                    if data is not None:
+                        raise RawRevert(data) from None
+                except Exception:  # noqa: BLE001 - the fallback is best effort only
+                    pass
+            data = _parse_bytes_repr(message)
+            if data is not None:
+                raise RawRevert(data) from None
+            raise EmbeddedFailure(message) from None
+
+    return wrapped
+
+
+def embedded_rejections() -> tuple[type[Exception], ...]:
+    """Exceptions py-evm / eth-tester raise when they refuse a transaction outright
+    (unaffordable gas, bad nonce, over the block gas limit)."""
+    from eth_tester.exceptions import ValidationError as TesterValidationError
+    from eth_utils.exceptions import ValidationError as EvmValidationError
+
+    return (TesterValidationError, EvmValidationError)
+
+
+def make_embedded_provider() -> Any:
+    """An `EthereumTesterProvider` (fresh py-evm chain) whose reverts keep their raw data."""
+    from web3 import EthereumTesterProvider  # eth-tester is imported lazily by the provider
+    from web3.providers.eth_tester.defaults import API_ENDPOINTS
+
+    endpoints = {ns: dict(methods) for ns, methods in API_ENDPOINTS.items()}
+    estimate = endpoints["eth"]["estimateGas"]
+    endpoints["eth"]["estimateGas"] = _wrap_endpoint(estimate, None)
+    endpoints["eth"]["call"] = _wrap_endpoint(endpoints["eth"]["call"], estimate)
+    return EthereumTesterProvider(api_endpoints=endpoints)
+
+
+def embedded_dev_accounts(provider: Any) -> list[LocalAccount]:
+    """eth-tester's pre-funded accounts, rebuilt from the backend's own keys."""
+    keys = provider.ethereum_tester.backend.account_keys
+    return [Account.from_key(k.to_bytes()) for k in keys]
+
+
+@lru_cache(maxsize=1)
+def anvil_dev_accounts() -> tuple[LocalAccount, ...]:
+    """The 10 accounts of anvil's default mnemonic (m/44'/60'/0'/0/i), cached per process.
+
+    The BIP-39 seed is computed once and each key derived from it (BIP-32), rather than
+    `Account.from_mnemonic` per account, which would redo the PBKDF2 stretch every time.
+    """
+    Account.enable_unaudited_hdwallet_features()
+    from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+
+    seed = seed_from_mnemonic(ANVIL_MNEMONIC, "")
+    return tuple(
+        Account.from_key(key_from_seed(seed, f"m/44'/60'/0'/0/{i}")) for i in range(ANVIL_ACCOUNT_COUNT)
+    )
