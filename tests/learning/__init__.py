@@ -1,0 +1,1 @@
+"""Tests of the learning engine (fedledger.learning) and its benchmarks."""

@@ -1,0 +1,90 @@
+"""Safetensors bytes and update validation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from fedledger.core.errors import UpdateValidationError
+from fedledger.learning.updates import bytes_to_state, state_digest, state_to_bytes, validate_update
+
+
+def _state() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {"w": torch.randn(4, 3, generator=g), "b": torch.randn(3, generator=g), "step": torch.tensor([2])}
+
+
+def test_roundtrip_and_deterministic_bytes() -> None:
+    s = _state()
+    raw = state_to_bytes(s)
+    back = bytes_to_state(raw)
+    assert list(back) == sorted(s)
+    assert all(torch.equal(back[k], s[k]) and back[k].dtype == s[k].dtype for k in s)
+    reordered = {k: s[k] for k in reversed(list(s))}
+    assert state_to_bytes(reordered) == raw
+    assert state_digest(reordered) == state_digest(s)
+    # non-contiguous views and tensors sharing storage serialise like their contiguous copies
+    base = torch.arange(12.0).reshape(3, 4)
+    shared = {"t": base.t(), "u": base}
+    assert bytes_to_state(state_to_bytes(shared))["t"].tolist() == base.t().tolist()
+    assert state_to_bytes(shared) == state_to_bytes({"t": base.t().contiguous(), "u": base.clone()})
+
+
+@pytest.mark.parametrize("cut", [0, 5, 8, 20, -1])
+def test_truncated_input(cut: int) -> None:
+    raw = state_to_bytes(_state())
+    with pytest.raises(UpdateValidationError):
+        bytes_to_state(raw[:cut])
+
+
+def test_garbled_input() -> None:
+    raw = bytearray(state_to_bytes(_state()))
+    raw[8:20] = b"#" * 12
+    with pytest.raises(UpdateValidationError, match="not a valid safetensors"):
+        bytes_to_state(bytes(raw))
+    huge = (2**40).to_bytes(8, "little") + b"{}"
+    with pytest.raises(UpdateValidationError, match="truncated"):
+        bytes_to_state(huge)
+    with pytest.raises(UpdateValidationError, match="max_blob_bytes"):
+        bytes_to_state(state_to_bytes(_state()), max_bytes=10)
+    with pytest.raises(UpdateValidationError, match="empty"):
+        state_to_bytes({})
+
+
+def test_validate_ok_and_norm() -> None:
+    ref = _state()
+    upd = {k: v.clone() for k, v in ref.items()}
+    upd["b"] = upd["b"] + 1.0
+    assert validate_update(upd, ref) == pytest.approx(math.sqrt(3.0))
+    assert validate_update(upd, ref, max_norm=2.0) == pytest.approx(math.sqrt(3.0))
+    with pytest.raises(UpdateValidationError, match="over the task's bound"):
+        validate_update(upd, ref, max_norm=1.5)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda s: s.pop("b"), r"missing \['b'\]"),
+        (lambda s: s.__setitem__("extra", torch.zeros(1)), r"unexpected \['extra'\]"),
+        (lambda s: s.__setitem__("w", torch.zeros(3, 4)), r"'w' has shape \[3, 4\], expected \[4, 3\]"),
+        (lambda s: s.__setitem__("w", torch.zeros(4, 3, dtype=torch.float64)), r"'w' has dtype torch.float64"),
+        (lambda s: s["b"].__setitem__(1, float("nan")), r"'b' has 1 non-finite value\(s\) \(1 NaN, 0 ±Inf\)"),
+        (lambda s: s["w"].__setitem__((0, 0), float("inf")), r"'w' has 1 non-finite .*1 ±Inf"),
+    ],
+)
+def test_validate_rejects(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+    ref = _state()
+    upd = {k: v.clone() for k, v in ref.items()}
+    mutate(upd)
+    with pytest.raises(UpdateValidationError, match=message):
+        validate_update(upd, ref)
+
+
+def test_nan_survives_bytes_and_is_caught() -> None:
+    ref = _state()
+    bad = {k: v.clone() for k, v in ref.items()}
+    bad["w"][1, 1] = float("nan")
+    with pytest.raises(UpdateValidationError, match="'w'"):
+        validate_update(bytes_to_state(state_to_bytes(bad)), ref)
