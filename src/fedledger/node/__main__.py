@@ -1,0 +1,44 @@
+"""`python -m fedledger.node --rpc-url ... --keystore ... --password-file ... --task ... --data ...
+--storage ... --state-dir ...`: one participant process, without the CLI package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from fedledger.core.errors import FedledgerError
+from fedledger.node.behaviours import BEHAVIOURS
+from fedledger.node.runner import run_node
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fedledger.node", description=__doc__)
+    parser.add_argument("--rpc-url", required=True)
+    parser.add_argument("--keystore", required=True)
+    parser.add_argument("--password-file", required=True)
+    parser.add_argument("--task", required=True, help="AllianceTask address")
+    parser.add_argument("--data", default=None, help="local data file (csv/npz) following the spec's schema")
+    parser.add_argument("--storage", required=True, help="local store dir or Kubo URL")
+    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--behaviour", default="honest", choices=sorted(BEHAVIOURS))
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls when idle")
+    parser.add_argument("--start-at", type=int, default=None, help="start round 0 once this many joined")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    try:
+        summary = run_node(
+            args.rpc_url, args.keystore, args.password_file, args.task, args.data, args.storage,
+            args.state_dir, behaviour=args.behaviour, poll_s=args.poll, start_at=args.start_at,
+        )
+    except FedledgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Pluggable participant behaviours: one honest strategy and the attacks we defend against.
+
+A behaviour decides two things: what a proposer publishes (`make_update`) and how a voter
+votes (`vote`). The participant does all I/O (chain, storage, training); a behaviour only
+combines the primitives the participant hands it through `ProposeContext`, so attacks stay
+small and readable and the honest path is the same code the attacks start from.
+
+Attacks (the threat model of the Alliance protocol):
+
+- `noise`: publishes random weights (a Byzantine update that is well-formed but useless).
+- `signflip`: publishes `global - boost * (trained - global)`: the boosted reversed update
+  of model-poisoning attacks (Bhagoji et al., 2019, "Analyzing FL through an adversarial lens").
+- `labelflip`: trains honestly but on flipped labels `y -> C-1-y` (data poisoning,
+  Tolpegin et al., 2020).
+- `freerider`: publishes the global model unchanged (Lin et al., 2019, "Free-riders in FL").
+- `lazy`: votes "accept all" without evaluating (commit-reveal stops copying others' votes,
+  so the cheapest lazy strategy is to accept everything).
+- `colluding`: a group whose members publish poisoned (sign-flipped) updates and, as
+  voters, accept their partners and reject everyone else.
+- `noshow`: never acts after joining (loses `absentSlashBps` each round it has a role).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from fedledger.core.errors import ConfigError
+from fedledger.node.voting import SubsetAccuracy, UpdateScore, Verdict, VoteRule, decide
+
+State = Any
+"""A model state as `fedledger.learning` represents it (opaque to behaviours)."""
+
+
+class ProposeContext(Protocol):
+    """Primitives a proposer's behaviour may combine; implemented by the participant."""
+
+    global_state: State
+    """The current global model (in a pioneering round: the freshly initialised model)."""
+
+    def train(self, flip_labels: bool = False) -> State:
+        """Train `global_state` on the local train set as the spec says (optionally label-flipped)."""
+        ...
+
+    def combine(self, base: State, other: State, coef: float) -> State:
+        """`base + coef * (other - base)`, element-wise, keeping dtypes."""
+        ...
+
+    def noise_like(self, state: State, scale: float) -> State:
+        """Gaussian noise with the same keys, shapes and dtypes as `state`."""
+        ...
+
+
+@dataclass(frozen=True)
+class VoteContext:
+    """What a voter's behaviour sees: the round's proposers and the honest scores."""
+
+    proposers: Sequence[str]
+    """proposer addresses in proposer-index order"""
+    submitted: Sequence[int]
+    """indices of proposers that submitted an update"""
+    scores: Sequence[UpdateScore]
+    """one per submitted update (empty when the behaviour does not evaluate)"""
+    pioneer: bool
+    """True in a pioneering round (no global model yet)"""
+    subset_accuracy: SubsetAccuracy | None = None
+    """local-test accuracy of the FedAvg of a subset of proposer indices"""
+    rule: VoteRule = VoteRule()
+
+
+@dataclass
+class Behaviour:
+    """Honest behaviour; attacks subclass it and override one method."""
+
+    name: ClassVar[str] = "honest"
+    adversarial: ClassVar[bool] = False
+    shows_up: ClassVar[bool] = True
+    """False: the node joins and then never acts (no-show)."""
+    evaluates: ClassVar[bool] = True
+    """False: the participant skips fetching and scoring updates (lazy voter)."""
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        return ctx.train()
+
+    def vote(self, ctx: VoteContext) -> Verdict:
+        return decide(ctx.scores, ctx.pioneer, ctx.subset_accuracy, ctx.rule)
+
+
+@dataclass
+class NoiseUpdate(Behaviour):
+    name: ClassVar[str] = "noise"
+    adversarial: ClassVar[bool] = True
+    scale: float = 1.0
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        return ctx.noise_like(ctx.global_state, self.scale)
+
+
+@dataclass
+class SignFlip(Behaviour):
+    name: ClassVar[str] = "signflip"
+    adversarial: ClassVar[bool] = True
+    boost: float = 10.0
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        trained = ctx.train()
+        return ctx.combine(ctx.global_state, trained, -self.boost)
+
+
+@dataclass
+class LabelFlip(Behaviour):
+    name: ClassVar[str] = "labelflip"
+    adversarial: ClassVar[bool] = True
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        return ctx.train(flip_labels=True)
+
+
+@dataclass
+class FreeRider(Behaviour):
+    name: ClassVar[str] = "freerider"
+    adversarial: ClassVar[bool] = True
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        return ctx.global_state
+
+
+@dataclass
+class LazyVoter(Behaviour):
+    name: ClassVar[str] = "lazy"
+    adversarial: ClassVar[bool] = True
+    evaluates: ClassVar[bool] = False
+
+    def vote(self, ctx: VoteContext) -> Verdict:
+        return Verdict(accept={i: True for i in ctx.submitted}, reasons={i: "lazy: accepted unseen" for i in ctx.submitted})
+
+
+@dataclass
+class Colluding(Behaviour):
+    """Members of a cartel: poison as proposers, accept only partners as voters."""
+
+    name: ClassVar[str] = "colluding"
+    adversarial: ClassVar[bool] = True
+    evaluates: ClassVar[bool] = False
+    partners: frozenset[str] = field(default_factory=frozenset)
+    boost: float = 10.0
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        return ctx.combine(ctx.global_state, ctx.train(), -self.boost)
+
+    def vote(self, ctx: VoteContext) -> Verdict:
+        partners = {p.lower() for p in self.partners}
+        accept = {i: ctx.proposers[i].lower() in partners for i in ctx.submitted}
+        return Verdict(accept=accept, reasons={i: "cartel partner" if ok else "not a partner" for i, ok in accept.items()})
+
+
+@dataclass
+class NoShow(Behaviour):
+    name: ClassVar[str] = "noshow"
+    adversarial: ClassVar[bool] = True
+    shows_up: ClassVar[bool] = False
+
+
+BEHAVIOURS: dict[str, Callable[..., Behaviour]] = {
+    cls.name: cls for cls in (Behaviour, NoiseUpdate, SignFlip, LabelFlip, FreeRider, LazyVoter, Colluding, NoShow)
+}
+"""Behaviour name -> constructor (keyword arguments are the behaviour's parameters)."""
+
+ATTACKS: tuple[str, ...] = tuple(name for name, cls in BEHAVIOURS.items() if getattr(cls, "adversarial", False))
+
+
+def make_behaviour(name: str, **params: Any) -> Behaviour:
+    """Build a behaviour by name, e.g. `make_behaviour("signflip", boost=5.0)`."""
+    try:
+        factory = BEHAVIOURS[name]
+    except KeyError:
+        raise ConfigError(f"unknown behaviour {name!r}; choose one of {', '.join(sorted(BEHAVIOURS))}") from None
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise ConfigError(f"bad parameters for behaviour {name!r}: {exc}") from exc

@@ -1,0 +1,376 @@
+"""A participant of an Alliance task, driven by `step()`.
+
+`step()` reads the chain (the source of truth), works out the one action that is due for
+this node now, performs it and returns what it did. It is idempotent: calling it again
+after a crash, or from a fresh object on the same state dir, re-derives everything from the
+chain plus the vote record in the state dir, so a node killed at any point resumes without
+losing stake or a committed vote. `run()` is `step()` in a loop with a short wait; the
+one-process simulation calls `step()` on every node round-robin instead.
+
+What is due, in order (see docs/alliance-protocol.md):
+
+- Joining: join (approve + stake) once; start round 0 when enough have joined.
+- Training, round r open: as proposer, train, publish the blob, `submitUpdate`; as voter,
+  once the propose phase is over, fetch/verify/score every update, decide per update,
+  aggregate the accepted ones, store the aggregate, record the vote durably, commit; once
+  the commit phase is over, reveal. Anyone finalizes when due and starts the next round.
+- Finished/Closed: withdraw (if asked to), then the node is done.
+
+Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`
+from gas estimation; the loser logs it and moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fedledger.chain.alliance import AllianceTaskClient
+from fedledger.protocol.alliance import vote_commitment
+from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
+from fedledger.core.records import TaskStatus
+from fedledger.core.types import ZERO_DIGEST, Digest32
+from fedledger.learning.data import Dataset
+from fedledger.learning.spec import TaskSpec
+from fedledger.node.behaviours import Behaviour, VoteContext
+from fedledger.node.learner import Learner, fedavg
+from fedledger.node.seeds import train_seed
+from fedledger.node.state import NodeState, VoteRecord
+from fedledger.node.voting import UpdateScore, VoteRule
+from fedledger.storage.base import BlobStore
+from fedledger.storage.cid import cid_from_digest, digest_of
+
+log = logging.getLogger(__name__)
+
+TxHook = Callable[[str, str, Any], None]
+"""`on_tx(address, function_name, receipt)`: lets the simulation account gas per function."""
+
+
+def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
+    """Fetch the task spec by its on-chain hash and check it hashes back to it.
+
+    The store already verifies the blob's sha-256; re-deriving the digest from the parsed
+    spec's canonical JSON also rejects a blob that is valid JSON but not canonical.
+    """
+    blob = store.get(cid_from_digest(spec_hash))
+    spec = TaskSpec.from_json(blob)
+    if spec.spec_digest() != bytes(spec_hash):
+        raise IntegrityError(
+            f"task spec {cid_from_digest(spec_hash)} is not in canonical form: its canonical JSON hashes to "
+            f"{spec.spec_digest().hex()}; publish the spec with TaskSpec.canonical_json()"
+        )
+    return spec
+
+
+@dataclass
+class _ProposeCtx:
+    """`ProposeContext` for behaviours, bound to one round."""
+
+    learner: Learner
+    global_state: Any
+    round_index: int
+
+    def train(self, flip_labels: bool = False) -> Any:
+        return self.learner.train(self.global_state, self.round_index, flip_labels=flip_labels)
+
+    def combine(self, base: Any, other: Any, coef: float) -> Any:
+        return self.learner.combine(base, other, coef)
+
+    def noise_like(self, state: Any, scale: float) -> Any:
+        return self.learner.noise_like(state, scale, train_seed(self.learner.spec.seed, self.round_index, self.learner.address) ^ 1)
+
+
+@dataclass
+class RoundMemo:
+    """What this node learnt in one round (for reports; not needed for correctness)."""
+
+    role: str = "none"
+    verdicts: dict[int, str] = field(default_factory=dict)
+
+
+class Participant:
+    """One node: an account, a task, its private data, a behaviour and a state dir."""
+
+    def __init__(
+        self,
+        task: AllianceTaskClient,
+        store: BlobStore,
+        account: Any,
+        data: Dataset,
+        state_dir: Path | str,
+        behaviour: Behaviour | None = None,
+        *,
+        stake: int | None = None,
+        vote_rule: VoteRule = VoteRule(),
+        test_fraction: float = 0.2,
+        start_at: int | None = None,
+        auto_start: bool = True,
+        withdraw_when_done: bool = True,
+        on_tx: TxHook | None = None,
+    ) -> None:
+        self.task = task
+        self.store = store
+        self.account = account
+        self.address: str = account.address
+        self.data = data
+        self.behaviour = behaviour or Behaviour()
+        self.state = NodeState(state_dir, task.address)
+        self.stake = stake
+        self.vote_rule = vote_rule
+        self.auto_start = auto_start
+        self.test_fraction = test_fraction
+        self.start_at = start_at
+        self.withdraw_when_done = withdraw_when_done
+        self.on_tx = on_tx
+        self._spec: TaskSpec | None = None
+        self._config: Any = None
+        self._n_participants: int | None = None
+        self._learner: Learner | None = None
+        self._models: dict[bytes, Any] = {}
+        self.memo: dict[int, RoundMemo] = {}
+        self.done = False
+
+    # ------------------------------------------------------------------ lazy set-up
+    @property
+    def config(self) -> Any:
+        """The task's configuration (immutable on-chain, so read once)."""
+        if self._config is None:
+            self._config = self.task.config()
+        return self._config
+
+    @property
+    def spec(self) -> TaskSpec:
+        if self._spec is None:
+            self._spec = fetch_spec(self.store, self.config.spec_hash)
+        return self._spec
+
+    @property
+    def learner(self) -> Learner:
+        if self._learner is None:
+            self._learner = Learner(self.spec, self.data, self.address, self.test_fraction)
+        return self._learner
+
+    # ------------------------------------------------------------------ transactions
+    def _tx(self, name: str, call: Callable[[], Any]) -> Any:
+        receipt = call()
+        if self.on_tx is not None:
+            self.on_tx(self.address, name, receipt)
+        return receipt
+
+    def _try_anyone(self, name: str, call: Callable[[], Any]) -> bool:
+        """An action anyone may take; losing the race to another node is not an error."""
+        try:
+            self._tx(name, call)
+            return True
+        except RevertError as exc:
+            log.info("%s: %s not needed (%s)", self.address, name, exc.error_name)
+            return False
+
+    # ------------------------------------------------------------------ models
+    def _model(self, digest: bytes) -> Any:
+        """The model with on-chain hash `digest`, fetched once (verified, parsed) then cached."""
+        if digest not in self._models:
+            blob = self.store.get(cid_from_digest(digest), max_blob_bytes=self.spec.max_blob_bytes)
+            self._models[digest] = self.learner.from_bytes(blob)
+            if len(self._models) > 8:
+                self._models.pop(next(iter(self._models)))
+        return self._models[digest]
+
+    def _global(self) -> tuple[bytes, Any, bool]:
+        """(hash, state, pioneer?) of the current global model; a fresh model if none yet."""
+        digest = bytes(self.task.global_model_hash())
+        if digest == ZERO_DIGEST:
+            return digest, self.learner.initial_state(), True
+        return digest, self._model(digest), False
+
+    def _publish(self, state: Any) -> Digest32:
+        blob = self.learner.to_bytes(state)
+        digest = digest_of(self.store.put(blob, max_blob_bytes=self.spec.max_blob_bytes))
+        self._models[digest] = state
+        return digest
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> str:
+        """Perform the next due action, if any; return a short description ("idle" if none)."""
+        if self.done:
+            return "done"
+        status = self.task.status()
+        if status == TaskStatus.JOINING:
+            return self._step_joining()
+        if status in (TaskStatus.FINISHED, TaskStatus.CLOSED):
+            return self._step_finished()
+        return self._step_training()
+
+    def _step_joining(self) -> str:
+        info = self.task.participant_info(self.address)
+        if not info.joined:
+            amount = self.stake if self.stake is not None else self.config.stake_required
+            self._tx("join", lambda: self.task.join(amount, self.account))
+            _ = self.spec, self.learner  # fetch + verify the spec and split data on joining
+            return "joined"
+        if self.auto_start and self.behaviour.shows_up:
+            cfg = self.config
+            if self.task.participant_count() >= cfg.min_participants and self._ready_to_start():
+                if self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
+                    return "started round 0"
+        return "idle"
+
+    def _ready_to_start(self) -> bool:
+        """Round 0 starts once `start_at` participants joined (default: when the task is full)."""
+        target = self.start_at if self.start_at is not None else self.config.max_participants
+        return self.task.participant_count() >= target
+
+    def _step_finished(self) -> str:
+        if self.withdraw_when_done and self.behaviour.shows_up:
+            info = self.task.participant_info(self.address)
+            if info.joined and not info.withdrawn:
+                self._tx("withdraw", lambda: self.task.withdraw(self.account))
+                self.done = True
+                return "withdrew"
+        self.done = True
+        return "done"
+
+    def _step_training(self) -> str:
+        if not self.behaviour.shows_up:
+            return "idle"
+        r = self.task.current_round()
+        info = self.task.round_info(r)
+        cfg = self.config
+        now = self.task.client.now()
+        if info.finalized:
+            if r + 1 < cfg.rounds and self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
+                return f"started round {r + 1}"
+            return "idle"
+        if self._n_participants is None:  # fixed once round 0 started
+            self._n_participants = self.task.participant_count()
+        n = self._n_participants
+        voters = n - len(info.proposers)
+        propose_over = info.submitted_count == len(info.proposers) or now > info.propose_deadline
+        commit_over = info.committed_count == voters or now > info.commit_deadline
+        reveal_over = info.revealed_count == voters or now > info.reveal_deadline
+        me = self.address.lower()
+        proposer_index = next((i for i, p in enumerate(info.proposers) if p.lower() == me), None)
+        if proposer_index is not None:
+            self.memo.setdefault(r, RoundMemo()).role = "proposer"
+            submitted = bool(info.submitted_bitmap >> proposer_index & 1)
+            if not submitted and now <= info.propose_deadline:
+                return self._propose(r, proposer_index)
+        elif self.task.participant_info(self.address).joined:
+            self.memo.setdefault(r, RoundMemo()).role = "voter"
+            vote = self.task.vote_of(r, self.address)
+            if not vote.committed and propose_over and now <= info.commit_deadline:
+                return self._commit(r, info)
+            if vote.committed and not vote.revealed and commit_over and now <= info.reveal_deadline:
+                return self._reveal(r)
+        if reveal_over and self._try_anyone("finalizeRound", lambda: self.task.finalize_round(r, self.account)):
+            return f"finalized round {r}"
+        return "idle"
+
+    # ------------------------------------------------------------------ proposer
+    def _propose(self, r: int, index: int) -> str:
+        name = f"update-{r}"
+        cid = self.state.load_blob_cid(name)
+        if cid is not None and self.store.has(cid):
+            digest = digest_of(cid)
+        else:
+            _, global_state, _ = self._global()
+            update = self.behaviour.make_update(_ProposeCtx(self.learner, global_state, r))
+            digest = self._publish(update)
+            self.state.save_blob_cid(name, str(cid_from_digest(digest)))
+        self._tx(
+            "submitUpdate",
+            lambda: self.task.submit_update(r, index, digest, self.learner.num_samples, self.account),
+        )
+        return f"submitted update for round {r}"
+
+    # ------------------------------------------------------------------ voter
+    def _fetch_updates(self, r: int, info: Any, global_state: Any, pioneer: bool) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]]]:
+        """Fetch, verify and validate every submitted update, each exactly once."""
+        scores: list[UpdateScore] = []
+        valid: dict[int, tuple[Any, int]] = {}
+        ref_norm = None if pioneer else self.learner.norm(global_state)
+        for i in range(len(info.proposers)):
+            if not info.submitted_bitmap >> i & 1:
+                continue
+            upd = self.task.update_of(r, i)
+            try:
+                state = self._model(bytes(upd.update_hash))
+                distance = self.learner.validate(state, global_state)
+            except (StorageError, IntegrityError, UpdateValidationError, ValidationError) as exc:
+                scores.append(UpdateScore(i, False, reason=f"missing or malformed: {exc}"[:200]))
+                continue
+            valid[i] = (state, upd.num_samples)
+            rel = None if pioneer or not ref_norm else distance / ref_norm
+            scores.append(UpdateScore(i, True, None if pioneer else distance, rel))
+        return scores, valid
+
+    def _commit(self, r: int, info: Any) -> str:
+        record = self.state.load_vote(r)
+        if record is None:
+            record = self._prepare_vote(r, info)
+            self.state.save_vote(record)  # durable BEFORE the commitment is sent
+        commitment = vote_commitment(r, self.address, record.bitmap, record.aggregate_hash, record.salt)
+        self._tx("commitVote", lambda: self.task.commit_vote(r, commitment, self.account))
+        return f"committed vote for round {r}"
+
+    def _prepare_vote(self, r: int, info: Any) -> VoteRecord:
+        """Score, decide, aggregate and store: everything a vote needs, computed once."""
+        global_digest, global_state, pioneer = self._global()
+        submitted = [i for i in range(len(info.proposers)) if info.submitted_bitmap >> i & 1]
+        scores, valid = self._fetch_updates(r, info, global_state, pioneer)
+        aggregates: dict[tuple[int, ...], Any] = {}
+
+        def aggregate(subset: tuple[int, ...]) -> Any:
+            if subset not in aggregates:
+                aggregates[subset] = fedavg([valid[i][0] for i in subset], [valid[i][1] for i in subset])
+            return aggregates[subset]
+
+        def subset_accuracy(subset: tuple[int, ...]) -> float:
+            return self.learner.accuracy(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
+
+        verdict = self.behaviour.vote(
+            VoteContext(
+                info.proposers,
+                submitted,
+                scores if self.behaviour.evaluates else [],
+                pioneer,
+                subset_accuracy if self.behaviour.evaluates else None,
+                self.vote_rule,
+            )
+        )
+        accepted = tuple(i for i in verdict.accepted if i in valid)
+        self.memo.setdefault(r, RoundMemo(role="voter")).verdicts = {i: verdict.reasons.get(i, "") for i in submitted}
+        agg_digest = self._publish(aggregate(accepted)) if accepted else global_digest
+        return VoteRecord(round=r, bitmap=sum(1 << i for i in accepted), aggregate_hash=bytes(agg_digest), salt=os.urandom(32))
+
+    def _reveal(self, r: int) -> str:
+        record = self.state.load_vote(r)
+        if record is None:
+            log.error("%s: committed in round %d but the vote record is gone; cannot reveal", self.address, r)
+            return "idle"
+        self._tx(
+            "revealVote",
+            lambda: self.task.reveal_vote(r, record.bitmap, record.aggregate_hash, record.salt, self.account),
+        )
+        return f"revealed vote for round {r}"
+
+    # ------------------------------------------------------------------ loop
+    def run(self, poll_s: float = 0.5, max_steps: int | None = None, should_stop: Callable[[], bool] | None = None) -> None:
+        """Step until the task is over (and withdrawn); sleep `poll_s` when nothing is due."""
+        steps = 0
+        while not self.done:
+            if should_stop is not None and should_stop():
+                return
+            action = self.step()
+            if action != "idle":
+                log.info("%s: %s", self.address, action)
+            steps += 1
+            if max_steps is not None and steps >= max_steps:
+                return
+            if action in ("idle",):
+                time.sleep(poll_s)

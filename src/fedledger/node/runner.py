@@ -1,0 +1,77 @@
+"""Run one participant as a long-lived process against a JSON-RPC node (`fedledger node run`).
+
+The loop is `Participant.step()` until the task is Finished/Closed and this node withdrew.
+A process killed at any point can be started again with the same arguments: the chain and
+the state dir hold everything it needs to resume (see `node.participant`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from fedledger.chain import ChainClient
+from fedledger.chain.alliance import AllianceTaskClient
+from fedledger.chain.keystore import load_keystore
+from fedledger.core.errors import ConfigError
+from fedledger.learning.data import load_dataset
+from fedledger.node.behaviours import make_behaviour
+from fedledger.node.participant import Participant, fetch_spec
+from fedledger.storage.open_store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def read_password(password_file: Path | str) -> str:
+    """The keystore password from a file (first line, trailing newline stripped)."""
+    path = Path(password_file)
+    if not path.is_file():
+        raise ConfigError(f"password file {path} not found; create it with the keystore's password on one line")
+    return path.read_text().splitlines()[0] if path.read_text() else ""
+
+
+def run_node(
+    rpc_url: str,
+    keystore: Path | str,
+    password_file: Path | str,
+    task: str,
+    data: Path | str | None,
+    storage: str,
+    state_dir: Path | str,
+    behaviour: str = "honest",
+    poll_s: float = 0.5,
+    start_at: int | None = None,
+    test_fraction: float = 0.2,
+    max_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Join `task` and follow it to the end; returns a summary (final stake, claimable, withdrawn)."""
+    client = ChainClient.connect(rpc_url)
+    account = load_keystore(keystore, read_password(password_file))
+    alliance = AllianceTaskClient.at(client, task)
+    store = open_store(storage)
+    spec = fetch_spec(store, alliance.config().spec_hash)
+    dataset = load_dataset(spec.dataset, path=data)
+    node = Participant(
+        alliance,
+        store,
+        account,
+        dataset,
+        state_dir,
+        make_behaviour(behaviour),
+        test_fraction=test_fraction,
+        start_at=start_at,
+    )
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    node.run(poll_s=poll_s, should_stop=None if deadline is None else (lambda: time.monotonic() > deadline))
+    info = alliance.participant_info(account.address)
+    return {
+        "address": account.address,
+        "task": alliance.address,
+        "status": alliance.status().name,
+        "stake": info.stake,
+        "claimable": info.claimable,
+        "withdrawn": info.withdrawn,
+        "token_balance": alliance.token.balance_of(account.address),
+    }

@@ -1,0 +1,112 @@
+"""Crash-safe local state of one participant node.
+
+The chain is the source of truth; this directory is only a cache of what the node cannot
+recover from the chain: the *secret* part of a vote commitment (bitmap, aggregate hash,
+salt). Those must survive a crash between `commitVote` and `revealVote`, otherwise the node
+could never reveal and would be slashed as absent. So a vote record is written atomically
+(temp file, fsync, rename, fsync of the directory) **before** the commit transaction is sent;
+on restart the node reveals from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fedledger.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    """What a voter committed to in one round; enough to reveal after a restart."""
+
+    round: int
+    bitmap: int
+    aggregate_hash: bytes
+    salt: bytes
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["aggregate_hash"] = self.aggregate_hash.hex()
+        data["salt"] = self.salt.hex()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> "VoteRecord":
+        return cls(
+            round=int(data["round"]),  # type: ignore[arg-type]
+            bitmap=int(data["bitmap"]),  # type: ignore[arg-type]
+            aggregate_hash=bytes.fromhex(str(data["aggregate_hash"])),
+            salt=bytes.fromhex(str(data["salt"])),
+        )
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old or the new file, whole.
+
+    Temp file in the same directory, fsync, `os.replace`, then fsync the directory so the
+    rename itself is durable.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class NodeState:
+    """The state directory of one node on one task.
+
+    Layout: `<root>/<task address>/vote-<round>.json`. Keeping one file per round makes each
+    write independent (no read-modify-write of a shared file).
+    """
+
+    def __init__(self, root: Path | str, task_address: str) -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"state dir {self.root} exists and is not a directory; pass a directory path")
+        self.dir = self.root / task_address.lower()
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _vote_path(self, round_index: int) -> Path:
+        return self.dir / f"vote-{round_index}.json"
+
+    def save_vote(self, record: VoteRecord) -> None:
+        """Durably record a vote; call this before sending the commitment."""
+        atomic_write_bytes(self._vote_path(record.round), json.dumps(record.to_json(), sort_keys=True).encode())
+
+    def load_vote(self, round_index: int) -> VoteRecord | None:
+        """The vote recorded for `round_index`, or None if this node never prepared one."""
+        path = self._vote_path(round_index)
+        if not path.exists():
+            return None
+        try:
+            return VoteRecord.from_json(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"vote record {path} is unreadable ({exc}); it was not written by this node version "
+                "or was edited by hand; remove it only if the vote was never committed"
+            ) from exc
+
+    def save_blob_cid(self, name: str, cid: str) -> None:
+        """Remember a CID we published (e.g. our update), to avoid recomputing after a restart."""
+        atomic_write_bytes(self.dir / f"{name}.cid", cid.encode())
+
+    def load_blob_cid(self, name: str) -> str | None:
+        path = self.dir / f"{name}.cid"
+        return path.read_text().strip() if path.exists() else None

@@ -1,0 +1,1 @@
+"""Simulation engine: many participants (some adversarial) on one machine, with a report."""

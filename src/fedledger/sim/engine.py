@@ -1,0 +1,258 @@
+"""`run_simulation`: N participants (some adversarial) on one chain, stepped round-robin.
+
+Every participant is a real `node.Participant` with its own account, state dir and private
+data; they share one chain (embedded EVM by default, or `rpc_url`) and one local blob store.
+The engine only schedules: it calls `step()` on each node in turn, and when a whole sweep
+makes no progress while a phase deadline is pending (absent nodes), it advances chain time
+past that deadline. Honest rounds therefore never wait for a clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fedledger.core.errors import FedledgerError
+from fedledger.core.records import TaskStatus
+from fedledger.learning.spec import TaskSpec
+from fedledger.node.behaviours import Behaviour, Colluding, make_behaviour
+from fedledger.node.learner import accuracy
+from fedledger.node.participant import Participant
+from fedledger.sim import chainsetup
+from fedledger.sim.baseline import run_replayed_fedavg
+from fedledger.sim.config import SimConfig, make_spec
+from fedledger.sim.data import make_sim_data
+from fedledger.sim.report import ParticipantSummary, RoundRecord, SimReport
+from fedledger.storage.local import LocalStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, Any]], None]
+"""Called with a per-round summary dict (see `RoundRecord`) plus `{"event": ...}` markers."""
+
+MAX_IDLE_SWEEPS = 10_000
+
+
+def assign_behaviours(config: SimConfig, addresses: list[str]) -> list[Behaviour]:
+    """Seeded assignment of the configured adversaries to participants; the rest are honest."""
+    rng = random.Random(config.seed)
+    order = list(range(len(addresses)))
+    rng.shuffle(order)
+    behaviours: list[Behaviour] = [make_behaviour("honest") for _ in addresses]
+    cursor = 0
+    for name, count in sorted(config.adversaries.items()):
+        chosen = order[cursor : cursor + count]
+        cursor += count
+        partners = frozenset(addresses[i] for i in chosen)
+        for i in chosen:
+            behaviours[i] = Colluding(partners=partners) if name == "colluding" else make_behaviour(name)
+    return behaviours
+
+
+@dataclass
+class _GasMeter:
+    current_round: int = 0
+    per_round: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def __call__(self, address: str, name: str, receipt: Any) -> None:
+        bucket = self.per_round.setdefault(self.current_round, {})
+        bucket[name] = bucket.get(name, 0) + int(receipt["gasUsed"])
+
+
+def run_simulation(config: SimConfig, progress: Progress | None = None, workdir: Path | None = None) -> SimReport:
+    """Run one simulated Alliance task end to end and return its report."""
+    started = time.perf_counter()
+    emit = progress or (lambda _summary: None)
+    spec = make_spec(config)
+    data = make_sim_data(spec, config.participants, config.alpha, config.seed, config.global_test_fraction)
+
+    tmp = tempfile.TemporaryDirectory(prefix="fedledger-sim-") if workdir is None else None
+    root = Path(tmp.name) if tmp is not None else Path(workdir)  # type: ignore[arg-type]
+    try:
+        store = LocalStore(root / "store")
+        store.put(spec.canonical_json())
+        env = chainsetup.setup(config, spec.spec_digest(), participants=config.participants)
+        meter = _GasMeter()
+        addresses = [a.address for a in env.accounts]
+        behaviours = assign_behaviours(config, addresses)
+        nodes = [
+            Participant(
+                env.task,
+                store,
+                account,
+                share,
+                root / "state" / account.address,
+                behaviour,
+                test_fraction=config.local_test_fraction,
+                on_tx=meter,
+            )
+            for account, share, behaviour in zip(env.accounts, data.shares, behaviours)
+        ]
+        initial_tokens = {a: env.token_balance(a) for a in addresses}
+        report = SimReport(
+            config=config.to_dict(),
+            participants=[
+                ParticipantSummary(
+                    address=a,
+                    behaviour=b.name,
+                    adversarial=b.adversarial,
+                    num_train=0,
+                    num_test=0,
+                    initial_tokens=initial_tokens[a],
+                )
+                for a, b in zip(addresses, behaviours)
+            ],
+            task_address=env.task.address,
+        )
+        emit({"event": "started", "task": env.task.address, "participants": len(nodes)})
+        _drive(env, nodes, meter, report, spec, data.global_test, emit)
+        for summary, node in zip(report.participants, nodes):
+            summary.num_train = len(node.learner.train_data)
+            summary.num_test = len(node.learner.test_data)
+            summary.final_tokens = env.token_balance(summary.address)
+        report.conservation_ok = env.conservation_ok()
+        if config.baseline:
+            base = run_replayed_fedavg(
+                spec,
+                dict(zip(addresses, data.shares)),
+                [rec.proposers for rec in report.rounds],
+                data.global_test,
+                config.local_test_fraction,
+            )
+            report.baseline_accuracy = base.accuracy
+            report.baseline_wall_s = base.wall_s
+            for rec, acc in zip(report.rounds, base.accuracy):
+                rec.baseline_accuracy = acc
+        report.wall_s = time.perf_counter() - started
+        emit({"event": "finished", "final_accuracy": report.final_accuracy, "baseline": report.final_baseline_accuracy})
+        return report
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _drive(
+    env: chainsetup.SimChain,
+    nodes: list[Participant],
+    meter: _GasMeter,
+    report: SimReport,
+    spec: TaskSpec,
+    global_test: Any,
+    emit: Progress,
+) -> None:
+    """Step every node round-robin until all are done; record each round as it finalizes."""
+    task = env.task
+    round_started = time.perf_counter()
+    train_before = 0.0
+    idle_sweeps = 0
+    prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
+    while not all(n.done for n in nodes):
+        progressed = False
+        for node in nodes:
+            action = node.step()
+            if action in ("idle", "done"):
+                continue
+            progressed = True
+            if action.startswith("started round"):
+                meter.current_round = int(action.rsplit(" ", 1)[1])
+            elif action.startswith("finalized round"):
+                current = int(action.rsplit(" ", 1)[1])
+                info = task.round_info(current)
+                train_total = sum(n.learner.train_seconds for n in nodes if n._learner is not None)
+                record = _record_round(env, nodes, current, info, meter, spec, global_test, prev_balances)
+                record.wall_s = time.perf_counter() - round_started
+                record.train_s = train_total - train_before
+                train_before = train_total
+                round_started = time.perf_counter()
+                prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
+                report.rounds.append(record)
+                emit({"event": "round", **_summary(record, report)})
+        if progressed:
+            idle_sweeps = 0
+            continue
+        idle_sweeps += 1
+        if idle_sweeps > MAX_IDLE_SWEEPS:
+            raise FedledgerError("simulation stalled: no node can act and no deadline is pending")
+        if not _advance_to_next_deadline(env):
+            if all(n.done or not n.behaviour.shows_up for n in nodes):
+                break
+
+
+def _advance_to_next_deadline(env: chainsetup.SimChain) -> bool:
+    """Move chain time just past the next pending phase deadline; False if none is pending."""
+    task = env.task
+    if task.status() != TaskStatus.TRAINING:
+        return False
+    info = task.round_info(task.current_round())
+    if info.finalized:
+        return False
+    now = env.client.now()
+    for deadline in (info.propose_deadline, info.commit_deadline, info.reveal_deadline):
+        if deadline >= now:
+            env.client.advance_time(deadline - now + 1)
+            return True
+    return False
+
+
+def _record_round(
+    env: chainsetup.SimChain,
+    nodes: list[Participant],
+    r: int,
+    info: Any,
+    meter: _GasMeter,
+    spec: TaskSpec,
+    global_test: Any,
+    prev_stakes: dict[str, int],
+) -> RoundRecord:
+    task = env.task
+    proposers = list(info.proposers)
+    lower = {p.lower() for p in proposers}
+    verdicts: dict[str, str] = {}
+    for i, p in enumerate(proposers):
+        if not info.submitted_bitmap >> i & 1:
+            verdicts[p] = "absent"
+        elif info.outcome_bitmap >> i & 1:
+            verdicts[p] = "accepted"
+        else:
+            verdicts[p] = "rejected"
+    digest = bytes(task.global_model_hash())
+    holder = next(n for n in nodes if n._learner is not None)
+    acc = accuracy(spec, holder._global()[1], global_test) if any(digest) else 0.0
+    stakes = {n.address: env.stake_of(n.address) for n in nodes}
+    balances = {n.address: stakes[n.address] + env.claimable_of(n.address) for n in nodes}
+    slashes = {a: prev_stakes[a] - s for a, s in stakes.items() if prev_stakes.get(a, s) > s}
+    return RoundRecord(
+        round=r,
+        proposers=proposers,
+        voters=[n.address for n in nodes if n.address.lower() not in lower],
+        verdicts=verdicts,
+        accuracy=acc,
+        baseline_accuracy=None,
+        global_model_hash="0x" + digest.hex(),
+        gas=dict(meter.per_round.get(r, {})),
+        balances=balances,
+        slashes=slashes,
+        wall_s=0.0,
+        train_s=0.0,
+    )
+
+
+def _summary(record: RoundRecord, report: SimReport) -> dict[str, Any]:
+    kinds = {p.address: p for p in report.participants}
+    return {
+        "round": record.round,
+        "accuracy": record.accuracy,
+        "accepted": sum(v == "accepted" for v in record.verdicts.values()),
+        "rejected": sum(v == "rejected" for v in record.verdicts.values()),
+        "absent": sum(v == "absent" for v in record.verdicts.values()),
+        "verdicts": {f"{a[:8]}({kinds[a].behaviour})": v for a, v in record.verdicts.items()},
+        "slashed": {f"{a[:8]}({kinds[a].behaviour})": s for a, s in record.slashes.items()},
+        "gas": sum(record.gas.values()),
+        "wall_s": record.wall_s,
+    }

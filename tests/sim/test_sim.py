@@ -1,0 +1,49 @@
+"""End-to-end simulations on the embedded chain (small, fast-tier sizes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fedledger.core.errors import ConfigError
+from fedledger.sim.config import SimConfig
+from fedledger.sim.engine import run_simulation
+from fedledger.sim.plots import write_plots
+
+
+def test_clean_run_matches_the_fedavg_baseline_and_conserves_tokens(tmp_path: Path) -> None:
+    events: list[dict] = []
+    report = run_simulation(SimConfig(participants=5, rounds=2, proposer_ratio_bps=4000), progress=events.append)
+    assert [r.round for r in report.rounds] == [0, 1]
+    assert report.final_accuracy is not None and report.final_baseline_accuracy is not None
+    assert abs(report.final_accuracy - report.final_baseline_accuracy) <= 0.005
+    assert report.conservation_ok
+    assert report.slashed(adversarial=False) == []
+    assert all(p.net_change is not None and p.net_change > 0 for p in report.participants)
+    assert {"join", "submitUpdate", "commitVote", "revealVote", "finalizeRound"} <= set(report.gas_totals())
+    assert [e["round"] for e in events if e["event"] == "round"] == [0, 1]
+    data = report.to_dict()
+    assert data["final_accuracy"] == report.final_accuracy
+    paths = write_plots(report, tmp_path)
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.slow
+def test_noise_attacker_and_no_show_lose_tokens_honest_nodes_are_not_slashed() -> None:
+    report = run_simulation(
+        SimConfig(participants=6, rounds=3, proposer_ratio_bps=5000, adversaries={"noise": 1, "noshow": 1})
+    )
+    adversaries = [p for p in report.participants if p.adversarial]
+    assert adversaries and all(p.net_change is not None and p.net_change < 0 for p in adversaries)
+    assert report.slashed(adversarial=False) == []
+    assert report.conservation_ok
+
+
+def test_bad_config_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="unknown adversary"):
+        SimConfig(adversaries={"evil": 1})
+    with pytest.raises(ConfigError, match="at least 3"):
+        SimConfig(participants=2)
+    with pytest.raises(ConfigError, match="adversaries but only"):
+        SimConfig(participants=3, adversaries={"noise": 4})
