@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import ast
+import os
 from functools import lru_cache
 from typing import Any, Callable
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+ZERO_ADDRESS = b"\x00" * 20
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 ANVIL_ACCOUNT_COUNT = 10
 
@@ -96,8 +98,59 @@ def embedded_rejections() -> tuple[type[Exception], ...]:
     return (TesterValidationError, EvmValidationError)
 
 
+def _randao_backend() -> Any:
+    """A py-evm backend whose `block.prevrandao` is random AND equal to the block's mixHash.
+
+    Stock eth-tester executes transactions against a pending header whose mix hash is zero
+    and only draws a random mix hash when it mines the block, so contracts see
+    `block.prevrandao == 0` while the mined header shows another value. Our contracts draw
+    roles from `block.prevrandao`, so we give every pending header a fresh random mix hash
+    and mine the block with that same value.
+    """
+    from eth_tester.backends.pyevm.main import PyEVMBackend
+
+    class RandaoPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._fresh_mix_hash()
+
+        def _fresh_mix_hash(self) -> None:
+            self.chain.header = self.chain.header.copy(mix_hash=os.urandom(32))
+
+        def mine_blocks(self, num_blocks: int = 1, coinbase: Any = ZERO_ADDRESS) -> tuple[bytes, ...]:
+            hashes: list[bytes] = []
+            for _ in range(num_blocks):
+                chain = self.chain
+                pending_mix = chain.header.mix_hash
+                original = chain.mine_block
+
+                def mine_block(*args: Any, **kwargs: Any) -> Any:
+                    kwargs["mix_hash"] = pending_mix
+                    return original(*args, **kwargs)
+
+                chain.mine_block = mine_block  # instance attribute shadows the method
+                try:
+                    hashes.extend(super().mine_blocks(1, coinbase))
+                finally:
+                    del chain.mine_block
+                self._fresh_mix_hash()
+            return tuple(hashes)
+
+        def revert_to_snapshot(self, snapshot: Any) -> None:
+            super().revert_to_snapshot(snapshot)
+            self._fresh_mix_hash()
+
+        def reset_to_genesis(self, *args: Any, **kwargs: Any) -> None:
+            super().reset_to_genesis(*args, **kwargs)
+            self._fresh_mix_hash()
+
+    return RandaoPyEVMBackend()
+
+
 def make_embedded_provider() -> Any:
-    """An `EthereumTesterProvider` (fresh py-evm chain) whose reverts keep their raw data."""
+    """An `EthereumTesterProvider` (fresh py-evm chain) whose reverts keep their raw data
+    and whose `block.prevrandao` is random and matches the mined header."""
+    from eth_tester import EthereumTester
     from web3 import EthereumTesterProvider  # eth-tester is imported lazily by the provider
     from web3.providers.eth_tester.defaults import API_ENDPOINTS
 
@@ -105,7 +158,7 @@ def make_embedded_provider() -> Any:
     estimate = endpoints["eth"]["estimateGas"]
     endpoints["eth"]["estimateGas"] = _wrap_endpoint(estimate, None)
     endpoints["eth"]["call"] = _wrap_endpoint(endpoints["eth"]["call"], estimate)
-    return EthereumTesterProvider(api_endpoints=endpoints)
+    return EthereumTesterProvider(ethereum_tester=EthereumTester(backend=_randao_backend()), api_endpoints=endpoints)
 
 
 def embedded_dev_accounts(provider: Any) -> list[LocalAccount]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import typer
 
 from fedledger import __version__
-from fedledger.cli import bench, keys
+from fedledger.cli import bench, keys, node, task
 from fedledger.cli.chain import chain
+from fedledger.cli.demo import demo
 
 app = typer.Typer(
     help="fedledger: incentivised, verifiable, decentralised federated learning on an EVM chain.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+app.command(name="demo")(demo)
 app.command(name="chain")(chain)
+app.add_typer(task.app, name="task")
+app.add_typer(node.app, name="node")
 app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")
 

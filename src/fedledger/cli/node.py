@@ -1,0 +1,40 @@
+"""`fedledger node run`: one participant as its own process, following a task to the end."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import typer
+
+from fedledger.cli.errors import handle_errors
+from fedledger.cli.options import default_home
+from fedledger.node.behaviours import BEHAVIOURS
+from fedledger.node.runner import run_node
+
+app = typer.Typer(help="Run a participant node.", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def run(
+    task: str = typer.Option(..., help="AllianceTask address."),
+    rpc_url: str = typer.Option(..., help="JSON-RPC node URL."),
+    keystore: Path = typer.Option(..., help="This node's encrypted keystore."),
+    password_file: Path = typer.Option(..., help="File holding the keystore password."),
+    data: Path | None = typer.Option(None, help="Private data (CSV/NPZ matching the spec's schema); default: the bundled set."),
+    storage: str = typer.Option(str(default_home() / "blobs"), help="Blob store: a directory or a Kubo URL."),
+    state_dir: Path | None = typer.Option(None, help="Where the node keeps its crash-safe state (default ~/.fedledger/nodes/<task>)."),
+    behaviour: str = typer.Option("honest", help=f"Behaviour (simulation): {', '.join(sorted(BEHAVIOURS))}."),
+    start_at: int | None = typer.Option(None, help="Start round 0 once this many participants joined (default: when full)."),
+    poll: float = typer.Option(0.5, help="Seconds between chain polls when idle."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Join the task (stake), then train, vote, finalize and withdraw as the chain dictates; resumable."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    summary = run_node(
+        rpc_url, keystore, password_file, task, data, storage,
+        state_dir or default_home() / "nodes" / task, behaviour=behaviour, poll_s=poll, start_at=start_at,
+    )
+    typer.echo(json.dumps(summary, indent=2))
