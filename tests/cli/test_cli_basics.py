@@ -49,3 +49,48 @@ def test_chain_command_deploys_to_a_real_node_and_records_addresses(tmp_path: Pa
     recorded = json.loads(deployment.read_text())
     assert recorded["rpc_url"] == anvil_url and recorded["chain_id"] == 31337
     assert recorded["token"] != recorded["factory"]
+
+
+@pytest.mark.integration
+def test_task_create_show_list_on_a_real_node(tmp_path: Path, anvil_url: str) -> None:
+    deployment = tmp_path / "deployment.json"
+    store = tmp_path / "blobs"
+    assert runner.invoke(app, ["chain", "--rpc-url", anvil_url, "--deployment", str(deployment)]).exit_code == 0
+    created = runner.invoke(
+        app,
+        ["task", "create", "--deployment", str(deployment), "--dev-account", "0", "--mint",
+         "--storage", str(store), "--rounds", "2", "--reward", "50"],
+    )
+    assert created.exit_code == 0, created.output
+    address = created.output.strip().splitlines()[-1]
+    assert address.startswith("0x")
+    assert any(store.rglob("bafkrei*")), "the spec blob is in the store"
+
+    shown = runner.invoke(app, ["task", "show", address, "--deployment", str(deployment)])
+    assert shown.exit_code == 0, shown.output
+    info = json.loads(shown.output)
+    assert info["status"] == "JOINING" and info["rounds"] == 2 and info["pool_fml"] == 50.0
+    assert info["spec"].startswith("bafkrei")
+
+    listed = runner.invoke(app, ["task", "list", "--deployment", str(deployment)])
+    assert listed.exit_code == 0 and address[:10] in listed.output
+
+
+def test_invalid_spec_file_names_the_field(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"model": {"name": "mlp"}, "local_epochs": -1}))
+    deployment = tmp_path / "deployment.json"
+    deployment.write_text(json.dumps({"rpc_url": "http://127.0.0.1:9", "chain_id": 1, "token": "0x0", "factory": "0x0"}))
+    result = runner.invoke(app, ["task", "create", "--spec", str(spec), "--deployment", str(deployment), "--dev-account", "0"])
+    assert result.exit_code == 3, result.output
+    assert "local_epochs" in result.output
+
+
+def test_missing_deployment_says_how_to_get_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["task", "list", "--deployment", str(tmp_path / "none.json")])
+    assert result.exit_code == 2 and "fedledger chain" in result.output
+
+
+def test_demo_rejects_malformed_adversary_list() -> None:
+    result = runner.invoke(app, ["demo", "--adversaries", "noise"])
+    assert result.exit_code == 2 and "name=count" in result.output
