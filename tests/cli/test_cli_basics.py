@@ -94,3 +94,13 @@ def test_missing_deployment_says_how_to_get_one(tmp_path: Path) -> None:
 def test_demo_rejects_malformed_adversary_list() -> None:
     result = runner.invoke(app, ["demo", "--adversaries", "noise"])
     assert result.exit_code == 2 and "name=count" in result.output
+
+
+@pytest.mark.integration
+def test_fund_gives_eth_and_fml_on_a_dev_chain(tmp_path: Path, anvil_url: str) -> None:
+    deployment = tmp_path / "deployment.json"
+    assert runner.invoke(app, ["chain", "--rpc-url", anvil_url, "--deployment", str(deployment)]).exit_code == 0
+    target = "0x000000000000000000000000000000000000dEaD"
+    result = runner.invoke(app, ["fund", target, "--eth", "1", "--fml", "25", "--deployment", str(deployment)])
+    assert result.exit_code == 0, result.output
+    assert "25.00 FML" in result.output

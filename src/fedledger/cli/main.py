@@ -8,6 +8,7 @@ from fedledger import __version__
 from fedledger.cli import bench, keys, node, task
 from fedledger.cli.chain import chain
 from fedledger.cli.demo import demo
+from fedledger.cli.fund import fund
 
 app = typer.Typer(
     help="fedledger: incentivised, verifiable, decentralised federated learning on an EVM chain.",
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command(name="demo")(demo)
 app.command(name="chain")(chain)
+app.command(name="fund")(fund)
 app.add_typer(task.app, name="task")
 app.add_typer(node.app, name="node")
 app.add_typer(keys.app, name="keys")
