@@ -104,3 +104,25 @@ def test_fund_gives_eth_and_fml_on_a_dev_chain(tmp_path: Path, anvil_url: str) -
     result = runner.invoke(app, ["fund", target, "--eth", "1", "--fml", "25", "--deployment", str(deployment)])
     assert result.exit_code == 0, result.output
     assert "25.00 FML" in result.output
+
+
+def test_data_split_writes_shares_a_node_can_load(tmp_path: Path) -> None:
+    from fedledger.learning.data import load_dataset
+    from fedledger.learning.presets import digits_mlp_spec
+
+    result = runner.invoke(app, ["data", "split", str(tmp_path), "--clients", "3", "--alpha", "0.5"])
+    assert result.exit_code == 0, result.output
+    schema = digits_mlp_spec().dataset
+    sizes = [len(load_dataset(schema, path=tmp_path / f"node-{i}.npz").y) for i in range(3)]
+    assert sum(sizes) == 1797 and min(sizes) > 0
+
+
+def test_node_data_file_must_be_csv_or_npz(tmp_path: Path) -> None:
+    from fedledger.core.errors import ValidationError
+    from fedledger.learning.data import load_dataset
+    from fedledger.learning.presets import digits_mlp_spec
+
+    bogus = tmp_path / "data.pkl"
+    bogus.write_bytes(b"\x80\x04not a pickle to load")
+    with pytest.raises(ValidationError, match=r"\.csv or \.npz"):
+        load_dataset(digits_mlp_spec().dataset, path=bogus)

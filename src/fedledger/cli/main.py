@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fedledger import __version__
-from fedledger.cli import bench, keys, node, task
+from fedledger.cli import bench, data, keys, node, task
 from fedledger.cli.chain import chain
 from fedledger.cli.demo import demo
 from fedledger.cli.fund import fund
@@ -21,6 +21,7 @@ app.command(name="fund")(fund)
 app.add_typer(task.app, name="task")
 app.add_typer(node.app, name="node")
 app.add_typer(keys.app, name="keys")
+app.add_typer(data.app, name="data")
 app.add_typer(bench.app, name="bench")
 
 

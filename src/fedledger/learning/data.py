@@ -264,6 +264,13 @@ def load_dataset(schema: DatasetSpec, path: str | Path | None = None, seed: int 
     Bundled and synthetic data are checked against the schema too, so a spec that
     misdescribes them fails here with the field named rather than deep in training.
     """
+    if path is not None and schema.name not in ("csv", "npz"):
+        # A participant's own file in the format of a named set (e.g. its share of digits):
+        # the schema, not the name, is what the file must satisfy.
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".csv", ".npz"):
+            raise ValidationError(f"{path}: local data must be a .csv or .npz file, got {suffix or 'no suffix'}")
+        return load_csv(path, schema) if suffix == ".csv" else load_npz(path, schema)
     if schema.name in BUNDLED:
         data = BUNDLED[schema.name]()
     elif schema.name == "synthetic":
