@@ -129,6 +129,8 @@ def compile_all() -> dict[str, dict[str, Any]]:
             bytecode = data["evm"]["bytecode"]["object"]
             if not bytecode:  # interfaces and abstract contracts are not deployable
                 continue
+            if re.search(rf"\blibrary\s+{re.escape(name)}\b", sources[unit]):  # internal libraries are inlined
+                continue
             if name in artifacts:
                 raise CompileError(f"two deployable contracts are named {name}; names must be unique")
             artifacts[name] = {

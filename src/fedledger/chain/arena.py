@@ -18,15 +18,17 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
-from fedledger.chain.alliance import AllianceTaskClient, _digest, _uint, config_to_abi
+from fedledger.chain.alliance import AllianceTaskClient, config_to_abi
 from fedledger.chain.client import ChainClient
 from fedledger.core.errors import ChainError, ValidationError
+from fedledger.core.types import as_digest
 from fedledger.core.records import (
     ARENA_SCORE_SCALE,
     AllianceConfig,
     ArenaAccount,
     ArenaConfig,
     ArenaOutcome,
+    ArenaPhase,
     ArenaProgress,
     ArenaRole,
     ArenaStatus,
@@ -43,6 +45,19 @@ MAX_VALIDATORS = 1024
 MAX_VALIDATORS_PER_SUBMISSION = 16
 #: Gas for one `drawValidators(1)` with k <= 16 and 1,024 validators, with headroom.
 DRAW_GAS_PER_SUBMISSION = 600_000
+
+
+def _digest(value: bytes, what: str) -> bytes:
+    try:
+        return bytes(as_digest(bytes(value)))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{what} must be a 32-byte digest: {exc}") from exc
+
+
+def _uint(value: int, what: str, bits: int = 256) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise ValidationError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
+    return value
 
 
 def arena_config_to_abi(config: ArenaConfig) -> tuple[Any, ...]:
@@ -234,6 +249,26 @@ class ArenaTaskClient:
             reveal_deadline=int(rd), closes_at=int(closes), trainers=int(tr), validators=int(va), submissions=int(su),
             drawn=int(dr), settled=int(se), assigned_votes=int(asg), committed_votes=int(com), revealed_votes=int(rev),
         )
+
+    def phase(self, now: int | None = None) -> ArenaPhase:
+        """The phase the contract would see at chain time `now` (default: the latest block's
+        timestamp), with the same early ends: every trainer slot submitted ends the submission
+        phase; every drawn vote committed (or revealed) ends the commit (or reveal) phase."""
+        p = self.progress()
+        if p.status is ArenaStatus.FINISHED:
+            return ArenaPhase.FINISHED
+        if p.status is ArenaStatus.CLOSED:
+            return ArenaPhase.CLOSED
+        t = self.client.now() if now is None else now
+        submission_over = t > p.submission_deadline or p.submissions >= self.config().max_trainers
+        if not submission_over:
+            return ArenaPhase.SUBMISSION
+        commit_over = t > p.commit_deadline or (p.drawn == p.submissions and p.committed_votes == p.assigned_votes)
+        if not commit_over:
+            return ArenaPhase.COMMIT
+        if t > p.reveal_deadline or p.revealed_votes == p.assigned_votes:
+            return ArenaPhase.SETTLEMENT
+        return ArenaPhase.REVEAL
 
     def outcome(self) -> ArenaOutcome:
         raw = self.client.call(self.fn.outcome())

@@ -160,3 +160,167 @@ class RoundSettlement:
     returned_to_pool: int
     rewards: dict[str, int] = field(default_factory=dict)
     slashes: dict[str, tuple[int, SlashReason]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- ArenaTask
+# Field meanings follow docs/arena-protocol.md. Scores are fixed point: ARENA_SCORE_SCALE is 1.0.
+
+ARENA_SCORE_SCALE = 1_000_000
+
+
+class ArenaStatus(IntEnum):
+    """Lifecycle of an ArenaTask (same numbering as the contract's `Status`)."""
+
+    ACTIVE = 0
+    FINISHED = 1
+    CLOSED = 2
+
+
+class ArenaRole(IntEnum):
+    """Role of an address in an ArenaTask (same numbering as the contract's `Role`)."""
+
+    NONE = 0
+    TRAINER = 1
+    VALIDATOR = 2
+
+
+class ArenaSlashReason(IntEnum):
+    """Why an ArenaTask stake was slashed (the `reason` of its `Slashed` event)."""
+
+    OUTSIDE_TOLERANCE = 1
+    DID_NOT_REVEAL = 2
+    NO_SUBMISSION = 3
+
+
+class ArenaPhase(IntEnum):
+    """Where an ArenaTask stands, derived from its status, deadlines and counters (see `ArenaTaskClient.phase`)."""
+
+    SUBMISSION = 0  # trainers and validators register, trainers submit
+    COMMIT = 1  # validators are drawn and commit scores
+    REVEAL = 2  # validators reveal
+    SETTLEMENT = 3  # anyone may settle / finalize
+    FINISHED = 4
+    CLOSED = 5
+
+
+class WeightMode(IntEnum):
+    """The concave stake-to-lottery-weight function of an ArenaTask."""
+
+    SQRT = 0
+    FOURTH_ROOT = 1
+    LINEAR = 2
+
+
+@dataclass(frozen=True)
+class ArenaConfig:
+    """Creation parameters of an ArenaTask; the factory validates every field.
+
+    Defaults suit a demo: 5 validators per submission, 70 % of the pool to trainers paid by
+    score squared, validators slashed 20 % beyond a 0.05 tolerance, 10 % of the pool reserved
+    for a derived Alliance task.
+    """
+
+    spec_hash: bytes
+    eval_set_hash: bytes
+    reward_pool: int
+    trainer_stake: int
+    validator_stake: int
+    creator_stake: int = 0
+    alliance_config_hash: bytes = ZERO_DIGEST
+    max_trainers: int = 64
+    max_validators: int = 256
+    validators_per_submission: int = 5
+    max_validations_per_validator: int = 16
+    trainer_share_bps: int = 7000
+    validator_slash_bps: int = 2000
+    absent_slash_bps: int = 1000
+    alliance_share_bps: int = 1000
+    validator_tolerance: int = 50_000
+    score_exponent: int = 2
+    weight_mode: WeightMode = WeightMode.SQRT
+    open_derive: bool = False
+    submission_window: int = 3600
+    commit_window: int = 600
+    reveal_window: int = 600
+    max_duration: int = 7 * DAY_S
+
+
+@dataclass(frozen=True)
+class ArenaProgress:
+    """Deadlines (unix seconds) and counters of an ArenaTask."""
+
+    status: ArenaStatus
+    created_at: int
+    submission_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+    closes_at: int
+    trainers: int
+    validators: int
+    submissions: int
+    drawn: int
+    settled: int
+    assigned_votes: int
+    committed_votes: int
+    revealed_votes: int
+
+
+@dataclass(frozen=True)
+class ArenaOutcome:
+    """Budgets fixed at finalization, what is unpaid, the winner and the derived Alliance task."""
+
+    has_winner: bool
+    winner: int
+    winner_model_hash: bytes
+    pool: int
+    alliance_reserve: int
+    trainer_budget: int
+    validator_budget: int
+    sum_trainer_weight: int
+    sum_closeness: int
+    trainer_budget_left: int
+    validator_budget_left: int
+    creator_owed: int
+    alliance: str | None
+
+
+@dataclass(frozen=True)
+class ArenaSubmission:
+    """One submission: its trainer, model, drawn validators (draw order) and settled score."""
+
+    index: int
+    trainer: str
+    model_hash: bytes
+    validators: tuple[str, ...]
+    score: int
+    committed: int
+    revealed: int
+    drawn: bool
+    scored: bool
+    settled: bool
+
+
+@dataclass(frozen=True)
+class ArenaAccount:
+    """An address's account in an ArenaTask; `weight` is its current lottery weight."""
+
+    address: str
+    role: ArenaRole
+    withdrawn: bool
+    index: int
+    deposit: int
+    stake: int
+    weight: int
+    assigned: int
+    good_votes: int
+    closeness: int
+
+
+@dataclass(frozen=True)
+class ArenaVote:
+    """A validator's score for one submission (commitment before reveal, score after)."""
+
+    committed: bool
+    revealed: bool
+    commitment: bytes = ZERO_DIGEST
+    score: int = 0
