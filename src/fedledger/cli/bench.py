@@ -89,3 +89,10 @@ def scale(
 ) -> None:
     """Many participants on one machine: time and gas."""
     _run("scale", out, n=participants, rounds=rounds)
+
+
+@app.command()
+@handle_errors
+def lottery(out: Path | None = OutOption) -> None:
+    """Arena validator lottery: gas per draw at 10/100/1000 validators; 4x stake vs selection rate."""
+    _run("lottery", out)
