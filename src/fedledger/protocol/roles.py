@@ -1,0 +1,67 @@
+"""Role draw of an Alliance round: who proposes, who votes (spec section "Rounds").
+
+Each participant's ticket is `keccak256(abi.encode(seed_r, addr))` read as a uint256; the
+`k` lowest tickets propose, in ascending ticket order (that order is the proposer index used
+by accept bitmaps and by aggregation); everyone else votes, in participant order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fedledger.core.errors import ValidationError
+from fedledger.protocol.encoding import abi_encode, as_bytes32, as_uint, checksum, keccak256
+
+BPS = 10_000
+MAX_PARTICIPANTS = 256
+
+
+def round_seed(prevrandao: int, task_address: str, round_index: int) -> bytes:
+    """`seed_r = keccak256(abi.encode(block.prevrandao, address(this), r))`."""
+    return keccak256(
+        abi_encode(
+            ["uint256", "address", "uint256"],
+            [as_uint(prevrandao, "prevrandao"), checksum(task_address), as_uint(round_index, "round index")],
+        )
+    )
+
+
+def ticket(seed: bytes, address: str) -> int:
+    """`uint256(keccak256(abi.encode(seed, addr)))`: lower tickets propose first."""
+    digest = keccak256(abi_encode(["bytes32", "address"], [as_bytes32(seed, "seed"), checksum(address)]))
+    return int.from_bytes(digest, "big")
+
+
+def num_proposers(n: int, ratio_bps: int, pioneer: bool) -> int:
+    """How many proposers a round has.
+
+    A pioneering round (round 0 with no initial model) has exactly one proposer; otherwise
+    `ceil(n * ratio_bps / 10000)` clamped to `[1, n - 1]` so at least one voter remains.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2 or n > MAX_PARTICIPANTS:
+        raise ValidationError(f"a round needs 2..{MAX_PARTICIPANTS} participants, got {n!r}")
+    if isinstance(ratio_bps, bool) or not isinstance(ratio_bps, int) or not 1 <= ratio_bps <= BPS - 1:
+        raise ValidationError(f"proposer ratio must be 1..9999 basis points, got {ratio_bps!r}")
+    if pioneer:
+        return 1
+    k = (n * ratio_bps + BPS - 1) // BPS
+    return max(1, min(k, n - 1))
+
+
+def draw_roles(
+    seed: bytes, participants: Sequence[str], ratio_bps: int, pioneer: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split `participants` into (proposers in index order, voters in participant order).
+
+    Ties between tickets (a keccak collision, never seen in practice) keep participant
+    order, matching a stable selection on-chain.
+    """
+    addrs = [checksum(a) for a in participants]
+    if len(set(addrs)) != len(addrs):
+        raise ValidationError("participants contain a duplicate address; each address joins once")
+    k = num_proposers(len(addrs), ratio_bps, pioneer)
+    ranked = sorted(range(len(addrs)), key=lambda i: (ticket(seed, addrs[i]), i))
+    chosen = set(ranked[:k])
+    proposers = tuple(addrs[i] for i in ranked[:k])
+    voters = tuple(a for i, a in enumerate(addrs) if i not in chosen)
+    return proposers, voters
