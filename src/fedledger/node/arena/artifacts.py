@@ -1,0 +1,126 @@
+"""Fetching and checking what an Arena task points to: its spec, its evaluation set, its models.
+
+Why one module: every check a role runs on something it downloads lives here, so the trainer,
+the validator and the creator agree byte for byte on what "the evaluation set" or "a valid model"
+is. The evaluation set is an `.npz` archive of two arrays (`x`, `y`) written and read without
+pickle (a blob from a stranger must not run code). Models are safetensors, checked against the
+architecture the spec names. Scores are fixed point (`ARENA_SCORE_SCALE` = 1.0), higher is better.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from fedledger.core.errors import IntegrityError, UpdateValidationError, ValidationError
+from fedledger.core.records import ARENA_SCORE_SCALE
+from fedledger.learning.data import Dataset
+from fedledger.learning.spec import TaskSpec
+from fedledger.learning.train import evaluate, initial_state
+from fedledger.learning.updates import bytes_to_state, validate_update
+from fedledger.storage.base import BlobStore
+from fedledger.storage.cid import CidLike, cid_from_digest, parse_cid
+
+#: Largest evaluation set blob a validator downloads (a bound so a creator cannot exhaust memory).
+MAX_EVAL_SET_BYTES = 256 * 1024 * 1024
+
+
+def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
+    """The task spec with on-chain hash `spec_hash`, checked to be in canonical form."""
+    spec = TaskSpec.from_json(store.get(cid_from_digest(spec_hash)))
+    if spec.spec_digest() != bytes(spec_hash):
+        raise IntegrityError(
+            f"task spec {cid_from_digest(spec_hash)} is not canonical: its canonical JSON hashes to "
+            f"{spec.spec_digest().hex()}; publish the spec with TaskSpec.canonical_json()"
+        )
+    return spec
+
+
+# ---------------------------------------------------------------------- evaluation set
+def encode_eval_set(data: Dataset) -> bytes:
+    """The evaluation set as deterministic `.npz` bytes (arrays `x` float32, `y` int64, no pickle).
+
+    Deterministic so the creator's `evalSetHash` is reproducible: the zip entries carry a fixed
+    timestamp (numpy writes 1980-01-01 for in-memory archives).
+    """
+    buf = io.BytesIO()
+    # allow_pickle is not a savez option, but plain numeric arrays never pickle; never store objects.
+    np.savez(buf, x=np.ascontiguousarray(data.x, dtype=np.float32), y=np.ascontiguousarray(data.y, dtype=np.int64))
+    return buf.getvalue()
+
+
+def decode_eval_set(blob: bytes, spec: TaskSpec) -> Dataset:
+    """Parse an evaluation set blob and check it against the spec's data schema.
+
+    Opened with `allow_pickle=False`: never change that.
+    """
+    if not zipfile.is_zipfile(io.BytesIO(blob)):
+        raise ValidationError("evaluation set is not an .npz archive (arrays x and y); ask the creator to re-publish it")
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
+            missing = [k for k in ("x", "y") if k not in archive.files]
+            if missing:
+                raise ValidationError(f"evaluation set lacks array(s) {missing}; found {archive.files}")
+            x, y = archive["x"], archive["y"]
+    except ValidationError:
+        raise
+    except ValueError as exc:
+        raise ValidationError(f"evaluation set holds pickled (object) arrays, which are refused ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - zip/format errors all mean "not a valid archive"
+        raise ValidationError(f"evaluation set is not a valid .npz archive ({type(exc).__name__}: {exc})") from None
+    if x.ndim < 2 or y.ndim != 1 or x.shape[0] != y.shape[0] or not np.issubdtype(y.dtype, np.integer):
+        raise ValidationError(
+            f"evaluation set must hold x (samples, features) and integer y (samples,), got x {x.shape} {x.dtype}, "
+            f"y {y.shape} {y.dtype}"
+        )
+    schema = spec.dataset
+    data = Dataset(x.reshape(x.shape[0], -1).astype(np.float32), y.astype(np.int64), schema.num_classes, schema.input_shape)
+    data.check_schema(schema)
+    return data
+
+
+def fetch_eval_set(store: BlobStore, eval_set_hash: bytes, spec: TaskSpec, cid: CidLike | None = None) -> Dataset:
+    """Fetch the evaluation set the creator announced (`cid`, default: the one named by the
+    on-chain hash) and check its sha-256 against the on-chain `evalSetHash`.
+
+    Raises `IntegrityError` when the announced set is not the one the task committed to: a
+    validator must never score on a set the trainers could not have been judged by.
+    """
+    wanted = cid_from_digest(eval_set_hash)
+    target = parse_cid(cid) if cid is not None else wanted
+    blob = store.get(target, max_blob_bytes=MAX_EVAL_SET_BYTES)
+    got = hashlib.sha256(blob).digest()
+    if got != bytes(eval_set_hash):
+        raise IntegrityError(
+            f"evaluation set {target} hashes to {got.hex()} but the task's evalSetHash is {bytes(eval_set_hash).hex()} "
+            f"(CID {wanted}); refusing to score on it: get the committed set from the creator"
+        )
+    return decode_eval_set(blob, spec)
+
+
+# ---------------------------------------------------------------------- models
+def fetch_model(store: BlobStore, model_hash: bytes, spec: TaskSpec) -> dict[str, Any]:
+    """The submitted model with on-chain hash `model_hash`: fetched (hash-checked by the store),
+    parsed as safetensors and checked against the spec's architecture (names, shapes, dtypes,
+    finite values). Raises `StorageError`, `IntegrityError` or `UpdateValidationError`."""
+    blob = store.get(cid_from_digest(model_hash), max_blob_bytes=spec.max_blob_bytes)
+    state = bytes_to_state(blob, max_bytes=spec.max_blob_bytes)
+    validate_update(state, initial_state(spec), max_norm=None)
+    return state
+
+
+def score_state(spec: TaskSpec, state: Any, data: Dataset) -> int:
+    """The spec's metric of `state` on `data` as a fixed-point score in [0, ARENA_SCORE_SCALE].
+
+    Accuracy maps directly; a loss metric maps to 1 / (1 + loss) so higher is better and the value
+    stays in (0, 1]. Rounded half-up, so equal evaluations give equal integers everywhere.
+    """
+    result = evaluate(state, spec, data)  # a state that does not fit the model raises UpdateValidationError
+    value = float(result["accuracy"]) if spec.metric == "accuracy" else 1.0 / (1.0 + float(result["loss"]))
+    if not np.isfinite(value):
+        raise UpdateValidationError(f"model's {spec.metric} on the evaluation set is not finite ({value})")
+    return max(0, min(ARENA_SCORE_SCALE, int(value * ARENA_SCORE_SCALE + 0.5)))
