@@ -126,3 +126,24 @@ def test_node_data_file_must_be_csv_or_npz(tmp_path: Path) -> None:
     bogus.write_bytes(b"\x80\x04not a pickle to load")
     with pytest.raises(ValidationError, match=r"\.csv or \.npz"):
         load_dataset(digits_mlp_spec().dataset, path=bogus)
+
+
+@pytest.mark.slow
+def test_demo_writes_report_and_plots(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--participants", "4", "--rounds", "2", "--adversaries", "noise=1", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["rounds"]) == 2 and report["conservation_ok"] is True
+    assert (tmp_path / "accuracy.png").stat().st_size > 0 and (tmp_path / "balances.png").stat().st_size > 0
+    assert "token conservation holds" in " ".join(result.output.split())  # rich wraps at 80 columns
+
+
+@pytest.mark.slow
+def test_arena_demo_derives_an_alliance_task_from_the_winner(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--kind", "arena", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["alliance"]["starts_from_winner"] is True and report["conservation_ok"] is True
+    assert (tmp_path / "leaderboard.png").exists()

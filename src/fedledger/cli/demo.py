@@ -18,6 +18,8 @@ from rich.table import Table
 
 from fedledger.cli.errors import handle_errors
 from fedledger.core.errors import ConfigError
+from fedledger.sim.arena import ArenaSimConfig, run_arena_demo
+from fedledger.sim.arena.report import ArenaReport
 from fedledger.sim.config import TOKEN, SimConfig
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
@@ -62,6 +64,62 @@ def _participants_table(report: SimReport) -> Table:
     return table
 
 
+def _arena_event(console_: Console, event: dict[str, Any]) -> None:
+    kind = event.get("event")
+    if kind == "setup":
+        console_.print(
+            f"arena task {event['task']}: {event['trainers']} trainers, {event['validators']} validators, "
+            f"pool {event['reward_pool'] / TOKEN:.0f} FML, evaluation set of {event['eval_samples']} samples (hash on-chain)"
+        )
+    elif kind == "phase":
+        console_.print(f"[bold]phase[/] {event['phase']}")
+    elif kind == "alliance_derived":
+        console_.print(
+            f"derived Alliance task {event['address']} with pool {event['reward_pool'] / TOKEN:.0f} FML, "
+            f"starting from the winner's model (accuracy {event['winner_accuracy']:.3f})"
+        )
+    elif kind == "alliance_round":
+        console_.print(
+            f"  alliance round {event['round']}: accuracy [cyan]{event['accuracy']:.3f}[/], "
+            f"{event['accepted']}/{event['proposers']} updates accepted"
+        )
+
+
+def _arena_tables(report: ArenaReport) -> list[Table]:
+    board = Table(title="Arena leaderboard")
+    for column in ("trainer", "data x epochs", "score", "reward (FML)"):
+        board.add_column(column)
+    for t in sorted(report.trainers, key=lambda t: -(t.score or 0)):
+        score = "unscored" if t.score is None else f"{t.score / 1e6:.3f}"
+        board.add_row(t.address[:10], f"{t.samples} x {t.epochs}", score, f"{t.reward / TOKEN:.2f}")
+    validators = Table(title="Validators")
+    for column in ("validator", "behaviour", "stake", "reward (FML)", "slashed (FML)"):
+        validators.add_column(column)
+    for v in report.validators:
+        colour = "red" if v.adversarial else "green"
+        validators.add_row(
+            v.address[:10], f"[{colour}]{v.behaviour}[/]", f"{v.deposit / TOKEN:.0f}", f"{v.reward / TOKEN:.2f}",
+            f"{v.slashed / TOKEN:.2f}",
+        )
+    return [board, validators]
+
+
+def _run_arena(out_dir: Path, seed: int, validators_per_submission: int) -> None:
+    config = ArenaSimConfig(seed=seed, validators_per_submission=validators_per_submission)
+    console.print("[bold]fedledger demo --kind arena[/]: trainers compete, a stake-weighted lottery picks validators")
+    report, paths = run_arena_demo(out_dir, config, progress=lambda event: _arena_event(console, event))
+    for table in _arena_tables(report):
+        console.print(table)
+    alliance = report.alliance
+    if alliance is not None:
+        console.print(
+            f"derived Alliance task started from the winner's model: {alliance.starts_from_winner}; "
+            f"final accuracy {alliance.final_accuracy:.3f}"
+        )
+    console.print(f"token conservation {'holds' if report.conservation_ok else '[red]VIOLATED[/]'}; {report.wall_s:.1f}s")
+    console.print("report and plots: " + ", ".join(str(p) for p in paths))
+
+
 @handle_errors
 def demo(
     participants: int = typer.Option(8, help="Number of participants."),
@@ -74,8 +132,15 @@ def demo(
     seed: int = typer.Option(0, help="Seed of data partitioning and training."),
     rpc_url: str | None = typer.Option(None, help="Run against this JSON-RPC node instead of the embedded EVM."),
     out: Path | None = typer.Option(None, help="Report directory (default: reports/demo-<time>)."),
+    kind: str = typer.Option("alliance", help="alliance (collaborative FedAvg rounds) or arena (competition, then a derived Alliance task)."),
+    validators_per_submission: int = typer.Option(3, help="Arena only: validators the lottery draws per submission (0 = all)."),
 ) -> None:
-    """Run an Alliance task end to end: stake, train, vote, reward, slash; then write a report."""
+    """Run a task end to end: stake, train, vote, reward, slash; then write a report and plots."""
+    if kind not in ("alliance", "arena"):
+        raise ConfigError(f"--kind must be alliance or arena, got {kind!r}")
+    if kind == "arena":
+        _run_arena(out or Path("reports") / time.strftime("demo-arena-%Y%m%d-%H%M%S"), seed, validators_per_submission)
+        return
     config = SimConfig(
         participants=participants, rounds=rounds, alpha=alpha, adversaries=parse_adversaries(adversaries),
         seed=seed, rpc_url=rpc_url,
