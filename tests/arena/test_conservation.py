@@ -125,4 +125,4 @@ class TestArenaConservation(ArenaMachine.TestCase):  # type: ignore[name-defined
 class TestArenaConservationLong(ArenaMachine.TestCase):  # type: ignore[name-defined,misc]
     """Slow tier: many more and longer runs."""
 
-    settings = settings(max_examples=15, stateful_step_count=50, deadline=None, suppress_health_check=list(HealthCheck))
+    settings = settings(max_examples=8, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -357,4 +357,4 @@ class AllianceMachineLarge(AllianceMachine):
 
 
 TestAllianceStateMachineLarge = pytest.mark.slow(AllianceMachineLarge.TestCase)
-TestAllianceStateMachineLarge.settings = settings(max_examples=30, stateful_step_count=50, **_SETTINGS)
+TestAllianceStateMachineLarge.settings = settings(max_examples=15, stateful_step_count=40, **_SETTINGS)
