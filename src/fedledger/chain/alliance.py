@@ -18,6 +18,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
+from fedledger.chain.abi_values import checked_digest, checked_uint
 from fedledger.chain.client import ChainClient
 from fedledger.core.errors import ValidationError
 from fedledger.core.records import (
@@ -40,40 +41,29 @@ MAX_PROPOSERS = 128
 MAX_PARTICIPANTS = 256
 
 
-def _digest(value: bytes, what: str) -> bytes:
-    try:
-        return bytes(as_digest(bytes(value)))
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{what} must be a 32-byte digest: {exc}") from exc
-
-
-def _uint(value: int, what: str, bits: int = 256) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
-        raise ValidationError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
-    return value
 
 
 def config_to_abi(config: AllianceConfig) -> tuple[Any, ...]:
     """The `AllianceConfig` tuple in the contract's field order."""
     return (
-        _digest(config.spec_hash, "spec_hash"),
-        _digest(config.initial_model_hash, "initial_model_hash"),
-        _uint(config.reward_pool, "reward_pool"),
-        _uint(config.stake_required, "stake_required"),
-        _uint(config.min_participants, "min_participants", 16),
-        _uint(config.max_participants, "max_participants", 16),
-        _uint(config.rounds, "rounds", 16),
-        _uint(config.proposer_ratio_bps, "proposer_ratio_bps", 16),
-        _uint(config.proposer_share_bps, "proposer_share_bps", 16),
-        _uint(config.proposer_slash_bps, "proposer_slash_bps", 16),
-        _uint(config.voter_slash_bps, "voter_slash_bps", 16),
-        _uint(config.absent_slash_bps, "absent_slash_bps", 16),
-        _uint(config.finalizer_bonus_bps, "finalizer_bonus_bps", 16),
-        _uint(config.sample_cap, "sample_cap", 64),
-        _uint(config.propose_window, "propose_window", 32),
-        _uint(config.commit_window, "commit_window", 32),
-        _uint(config.reveal_window, "reveal_window", 32),
-        _uint(config.max_lifecycle, "max_lifecycle", 32),
+        checked_digest(config.spec_hash, "spec_hash"),
+        checked_digest(config.initial_model_hash, "initial_model_hash"),
+        checked_uint(config.reward_pool, "reward_pool"),
+        checked_uint(config.stake_required, "stake_required"),
+        checked_uint(config.min_participants, "min_participants", 16),
+        checked_uint(config.max_participants, "max_participants", 16),
+        checked_uint(config.rounds, "rounds", 16),
+        checked_uint(config.proposer_ratio_bps, "proposer_ratio_bps", 16),
+        checked_uint(config.proposer_share_bps, "proposer_share_bps", 16),
+        checked_uint(config.proposer_slash_bps, "proposer_slash_bps", 16),
+        checked_uint(config.voter_slash_bps, "voter_slash_bps", 16),
+        checked_uint(config.absent_slash_bps, "absent_slash_bps", 16),
+        checked_uint(config.finalizer_bonus_bps, "finalizer_bonus_bps", 16),
+        checked_uint(config.sample_cap, "sample_cap", 64),
+        checked_uint(config.propose_window, "propose_window", 32),
+        checked_uint(config.commit_window, "commit_window", 32),
+        checked_uint(config.reveal_window, "reveal_window", 32),
+        checked_uint(config.max_lifecycle, "max_lifecycle", 32),
     )
 
 
@@ -109,11 +99,11 @@ def vote_commitment(round_: int, voter: str, accept_bitmap: int, aggregate_hash:
             encode(
                 ["uint256", "address", "uint256", "bytes32", "bytes32"],
                 [
-                    _uint(round_, "round"),
+                    checked_uint(round_, "round"),
                     to_checksum_address(voter),
-                    _uint(accept_bitmap, "accept_bitmap"),
-                    _digest(aggregate_hash, "aggregate_hash"),
-                    _digest(salt, "salt"),
+                    checked_uint(accept_bitmap, "accept_bitmap"),
+                    checked_digest(aggregate_hash, "aggregate_hash"),
+                    checked_digest(salt, "salt"),
                 ],
             )
         )
@@ -127,7 +117,7 @@ def round_seed(prevrandao: int, task: str, round_: int) -> bytes:
 
 def ticket(seed: bytes, address: str) -> int:
     """ticket(addr) = uint256(keccak256(abi.encode(seed, addr))); the lowest k tickets propose."""
-    return int.from_bytes(keccak(encode(["bytes32", "address"], [_digest(seed, "seed"), to_checksum_address(address)])), "big")
+    return int.from_bytes(keccak(encode(["bytes32", "address"], [checked_digest(seed, "seed"), to_checksum_address(address)])), "big")
 
 
 class AllianceTaskClient:
@@ -163,7 +153,7 @@ class AllianceTaskClient:
 
     def join(self, amount: int, sender: LocalAccount, approve: bool = True) -> TxReceipt:
         """Stake `amount` (approving it to the task first unless `approve` is False)."""
-        _uint(amount, "stake amount")
+        checked_uint(amount, "stake amount")
         if approve:
             self.token.approve(self.address, amount, sender)
         return self.client.transact(self.fn.join(amount), sender)
@@ -175,29 +165,29 @@ class AllianceTaskClient:
         self, round_: int, proposer_index: int, update_hash: bytes, num_samples: int, sender: LocalAccount
     ) -> TxReceipt:
         fn = self.fn.submitUpdate(
-            _uint(round_, "round"),
-            _uint(proposer_index, "proposer_index"),
-            _digest(update_hash, "update_hash"),
-            _uint(num_samples, "num_samples", 64),
+            checked_uint(round_, "round"),
+            checked_uint(proposer_index, "proposer_index"),
+            checked_digest(update_hash, "update_hash"),
+            checked_uint(num_samples, "num_samples", 64),
         )
         return self.client.transact(fn, sender)
 
     def commit_vote(self, round_: int, commitment: bytes, sender: LocalAccount) -> TxReceipt:
-        return self.client.transact(self.fn.commitVote(_uint(round_, "round"), _digest(commitment, "commitment")), sender)
+        return self.client.transact(self.fn.commitVote(checked_uint(round_, "round"), checked_digest(commitment, "commitment")), sender)
 
     def reveal_vote(
         self, round_: int, accept_bitmap: int, aggregate_hash: bytes, salt: bytes, sender: LocalAccount
     ) -> TxReceipt:
         fn = self.fn.revealVote(
-            _uint(round_, "round"),
-            _uint(accept_bitmap, "accept_bitmap"),
-            _digest(aggregate_hash, "aggregate_hash"),
-            _digest(salt, "salt"),
+            checked_uint(round_, "round"),
+            checked_uint(accept_bitmap, "accept_bitmap"),
+            checked_digest(aggregate_hash, "aggregate_hash"),
+            checked_digest(salt, "salt"),
         )
         return self.client.transact(fn, sender)
 
     def finalize_round(self, round_: int, sender: LocalAccount) -> TxReceipt:
-        return self.client.transact(self.fn.finalizeRound(_uint(round_, "round")), sender)
+        return self.client.transact(self.fn.finalizeRound(checked_uint(round_, "round")), sender)
 
     def close(self, sender: LocalAccount) -> TxReceipt:
         return self.client.transact(self.fn.close(), sender)
@@ -227,7 +217,7 @@ class AllianceTaskClient:
         return count - 1 if count else None
 
     def round_info(self, round_: int) -> RoundInfo:
-        raw = self.client.call(self.fn.roundInfo(_uint(round_, "round")))
+        raw = self.client.call(self.fn.roundInfo(checked_uint(round_, "round")))
         seed, pd, cd, rd, proposers, submitted, outcome, n_sub, n_com, n_rev, finalized = raw
         return RoundInfo(
             round=round_,
@@ -245,17 +235,17 @@ class AllianceTaskClient:
         )
 
     def role_of(self, round_: int, address: str) -> Role:
-        return Role(int(self.client.call(self.fn.roleOf(_uint(round_, "round"), address))))
+        return Role(int(self.client.call(self.fn.roleOf(checked_uint(round_, "round"), address))))
 
     def ticket_of(self, round_: int, address: str) -> int:
-        return int(self.client.call(self.fn.ticketOf(_uint(round_, "round"), address)))
+        return int(self.client.call(self.fn.ticketOf(checked_uint(round_, "round"), address)))
 
     def update_of(self, round_: int, proposer_index: int) -> UpdateInfo:
-        h, n = self.client.call(self.fn.updateOf(_uint(round_, "round"), _uint(proposer_index, "proposer_index")))
+        h, n = self.client.call(self.fn.updateOf(checked_uint(round_, "round"), checked_uint(proposer_index, "proposer_index")))
         return UpdateInfo(update_hash=bytes(h), num_samples=int(n))
 
     def vote_of(self, round_: int, voter: str) -> VoteState:
-        committed, revealed, commitment, bitmap, agg = self.client.call(self.fn.voteOf(_uint(round_, "round"), voter))
+        committed, revealed, commitment, bitmap, agg = self.client.call(self.fn.voteOf(checked_uint(round_, "round"), voter))
         return VoteState(
             committed=bool(committed),
             revealed=bool(revealed),

@@ -19,6 +19,7 @@ from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
 from fedledger.chain.alliance import AllianceTaskClient, config_to_abi
+from fedledger.chain.abi_values import checked_digest, checked_uint
 from fedledger.chain.client import ChainClient
 from fedledger.core.errors import ChainError, ValidationError
 from fedledger.core.types import as_digest
@@ -47,45 +48,34 @@ MAX_VALIDATORS_PER_SUBMISSION = 16
 DRAW_GAS_PER_SUBMISSION = 600_000
 
 
-def _digest(value: bytes, what: str) -> bytes:
-    try:
-        return bytes(as_digest(bytes(value)))
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{what} must be a 32-byte digest: {exc}") from exc
-
-
-def _uint(value: int, what: str, bits: int = 256) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
-        raise ValidationError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
-    return value
 
 
 def arena_config_to_abi(config: ArenaConfig) -> tuple[Any, ...]:
     """The `ArenaConfig` tuple in the contract's field order."""
     return (
-        _digest(config.spec_hash, "spec_hash"),
-        _digest(config.eval_set_hash, "eval_set_hash"),
-        _digest(config.alliance_config_hash, "alliance_config_hash"),
-        _uint(config.reward_pool, "reward_pool"),
-        _uint(config.creator_stake, "creator_stake"),
-        _uint(config.trainer_stake, "trainer_stake"),
-        _uint(config.validator_stake, "validator_stake"),
-        _uint(config.max_trainers, "max_trainers", 16),
-        _uint(config.max_validators, "max_validators", 16),
-        _uint(config.validators_per_submission, "validators_per_submission", 16),
-        _uint(config.max_validations_per_validator, "max_validations_per_validator", 16),
-        _uint(config.trainer_share_bps, "trainer_share_bps", 16),
-        _uint(config.validator_slash_bps, "validator_slash_bps", 16),
-        _uint(config.absent_slash_bps, "absent_slash_bps", 16),
-        _uint(config.alliance_share_bps, "alliance_share_bps", 16),
-        _uint(config.validator_tolerance, "validator_tolerance", 64),
-        _uint(config.score_exponent, "score_exponent", 8),
-        _uint(int(config.weight_mode), "weight_mode", 8),
+        checked_digest(config.spec_hash, "spec_hash"),
+        checked_digest(config.eval_set_hash, "eval_set_hash"),
+        checked_digest(config.alliance_config_hash, "alliance_config_hash"),
+        checked_uint(config.reward_pool, "reward_pool"),
+        checked_uint(config.creator_stake, "creator_stake"),
+        checked_uint(config.trainer_stake, "trainer_stake"),
+        checked_uint(config.validator_stake, "validator_stake"),
+        checked_uint(config.max_trainers, "max_trainers", 16),
+        checked_uint(config.max_validators, "max_validators", 16),
+        checked_uint(config.validators_per_submission, "validators_per_submission", 16),
+        checked_uint(config.max_validations_per_validator, "max_validations_per_validator", 16),
+        checked_uint(config.trainer_share_bps, "trainer_share_bps", 16),
+        checked_uint(config.validator_slash_bps, "validator_slash_bps", 16),
+        checked_uint(config.absent_slash_bps, "absent_slash_bps", 16),
+        checked_uint(config.alliance_share_bps, "alliance_share_bps", 16),
+        checked_uint(config.validator_tolerance, "validator_tolerance", 64),
+        checked_uint(config.score_exponent, "score_exponent", 8),
+        checked_uint(int(config.weight_mode), "weight_mode", 8),
         bool(config.open_derive),
-        _uint(config.submission_window, "submission_window", 32),
-        _uint(config.commit_window, "commit_window", 32),
-        _uint(config.reveal_window, "reveal_window", 32),
-        _uint(config.max_duration, "max_duration", 32),
+        checked_uint(config.submission_window, "submission_window", 32),
+        checked_uint(config.commit_window, "commit_window", 32),
+        checked_uint(config.reveal_window, "reveal_window", 32),
+        checked_uint(config.max_duration, "max_duration", 32),
     )
 
 
@@ -124,8 +114,8 @@ def score_commitment(task: str, submission: int, validator: str, score: int, sal
         keccak(
             encode(
                 ["address", "uint256", "address", "uint64", "bytes32"],
-                [to_checksum_address(task), _uint(submission, "submission"), to_checksum_address(validator), score,
-                 _digest(salt, "salt")],
+                [to_checksum_address(task), checked_uint(submission, "submission"), to_checksum_address(validator), score,
+                 checked_digest(salt, "salt")],
             )
         )
     )
@@ -175,24 +165,24 @@ class ArenaTaskClient:
 
     def register_validator(self, amount: int, sender: LocalAccount, approve: bool = True) -> TxReceipt:
         """Stake `amount` (>= validatorStake) and enter the lottery with weight w(amount)."""
-        _uint(amount, "validator stake", 96)
+        checked_uint(amount, "validator stake", 96)
         if approve:
             self.token.approve(self.address, amount, sender)
         return self.client.transact(self.fn.registerValidator(amount), sender)
 
     def submit_model(self, model_hash: bytes, sender: LocalAccount) -> TxReceipt:
-        return self.client.transact(self.fn.submitModel(_digest(model_hash, "model_hash")), sender)
+        return self.client.transact(self.fn.submitModel(checked_digest(model_hash, "model_hash")), sender)
 
     def draw_validators(self, sender: LocalAccount, count: int = MAX_TRAINERS) -> TxReceipt:
         """Draw validators for the next `count` undrawn submissions (one fixed gas limit per submission)."""
-        _uint(count, "count")
+        checked_uint(count, "count")
         p = self.progress()
         todo = max(1, min(count, p.submissions - p.drawn))
         return self.client.transact(self.fn.drawValidators(count), sender, gas=DRAW_GAS_PER_SUBMISSION * todo + 100_000)
 
     def commit_score(self, submission: int, commitment: bytes, sender: LocalAccount) -> TxReceipt:
         return self.client.transact(
-            self.fn.commitScore(_uint(submission, "submission"), _digest(commitment, "commitment")), sender
+            self.fn.commitScore(checked_uint(submission, "submission"), checked_digest(commitment, "commitment")), sender
         )
 
     def commit_score_value(self, submission: int, score: int, salt: bytes, sender: LocalAccount) -> TxReceipt:
@@ -200,11 +190,11 @@ class ArenaTaskClient:
         return self.commit_score(submission, self.score_commitment(submission, sender.address, score, salt), sender)
 
     def reveal_score(self, submission: int, score: int, salt: bytes, sender: LocalAccount) -> TxReceipt:
-        fn = self.fn.revealScore(_uint(submission, "submission"), _uint(score, "score", 64), _digest(salt, "salt"))
+        fn = self.fn.revealScore(checked_uint(submission, "submission"), checked_uint(score, "score", 64), checked_digest(salt, "salt"))
         return self.client.transact(fn, sender)
 
     def settle(self, count: int, sender: LocalAccount) -> TxReceipt:
-        return self.client.transact(self.fn.settle(_uint(count, "count")), sender)
+        return self.client.transact(self.fn.settle(checked_uint(count, "count")), sender)
 
     def finalize(self, sender: LocalAccount) -> TxReceipt:
         return self.client.transact(self.fn.finalize(), sender)
@@ -281,7 +271,7 @@ class ArenaTaskClient:
         )
 
     def submission(self, index: int) -> ArenaSubmission:
-        raw = self.client.call(self.fn.submissionInfo(_uint(index, "submission")))
+        raw = self.client.call(self.fn.submissionInfo(checked_uint(index, "submission")))
         trainer, model, validators, score, com, rev, drawn, scored, settled = raw
         return ArenaSubmission(
             index=index, trainer=str(trainer), model_hash=bytes(model), validators=tuple(str(v) for v in validators),
@@ -313,7 +303,7 @@ class ArenaTaskClient:
 
     def vote_of(self, submission: int, validator: str) -> ArenaVote:
         committed, revealed, commitment, score = self.client.call(
-            self.fn.voteOf(_uint(submission, "submission"), to_checksum_address(validator))
+            self.fn.voteOf(checked_uint(submission, "submission"), to_checksum_address(validator))
         )
         return ArenaVote(committed=bool(committed), revealed=bool(revealed), commitment=bytes(commitment), score=int(score))
 
@@ -339,7 +329,7 @@ class ArenaTaskClient:
 
     def draw_block(self, submission: int) -> int:
         """Block number of the transaction that drew `submission` (its prevrandao seeded the draw)."""
-        found = self.events("ValidatorsDrawn", submission=_uint(submission, "submission"))
+        found = self.events("ValidatorsDrawn", submission=checked_uint(submission, "submission"))
         if not found:
             raise ValidationError(f"submission {submission} of arena task {self.address} is not drawn yet")
         return int(found[0]["blockNumber"])
