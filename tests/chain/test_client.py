@@ -190,3 +190,19 @@ def test_prevrandao_is_random_and_matches_the_block(chain_client: ChainClient) -
         assert value == int.from_bytes(bytes(block["mixHash"]), "big")
         seen.append(value)
     assert seen[0] != 0 and seen[0] != seen[1]
+
+
+def test_seeded_embedded_beacon_replays_exactly() -> None:
+    """A seeded simulation must draw the same roles every run: same seed, same prevrandao."""
+
+    def beacon(seed: int) -> list[int]:
+        client = ChainClient.embedded(beacon_seed=seed)
+        owner = client.dev_accounts()[0]
+        values = []
+        for _ in range(2):
+            receipt = client.transact_data(None, LOG_PREVRANDAO_INITCODE, owner, gas=100_000)
+            values.append(int.from_bytes(bytes(receipt["logs"][0]["data"]), "big"))
+        return values
+
+    first = beacon(7)
+    assert first == beacon(7) and first[0] != first[1] and first != beacon(8)

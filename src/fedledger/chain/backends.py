@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import os
-from functools import lru_cache
+import random
+from functools import lru_cache, partial
 from typing import Any, Callable
 
 from eth_account import Account
@@ -98,16 +99,21 @@ def embedded_rejections() -> tuple[type[Exception], ...]:
     return (TesterValidationError, EvmValidationError)
 
 
-def _randao_backend() -> Any:
+def _randao_backend(beacon_seed: int | None = None) -> Any:
     """A py-evm backend whose `block.prevrandao` is random AND equal to the block's mixHash.
 
     Stock eth-tester executes transactions against a pending header whose mix hash is zero
     and only draws a random mix hash when it mines the block, so contracts see
     `block.prevrandao == 0` while the mined header shows another value. Our contracts draw
     roles from `block.prevrandao`, so we give every pending header a fresh random mix hash
-    and mine the block with that same value.
+    and mine the block with that same value. With `beacon_seed` the values come from a
+    seeded generator, so a simulation (roles and all) replays exactly.
     """
     from eth_tester.backends.pyevm.main import PyEVMBackend
+
+    draw: Callable[[], bytes] = (
+        partial(os.urandom, 32) if beacon_seed is None else partial(random.Random(beacon_seed).randbytes, 32)
+    )
 
     class RandaoPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -115,7 +121,7 @@ def _randao_backend() -> Any:
             self._fresh_mix_hash()
 
         def _fresh_mix_hash(self) -> None:
-            self.chain.header = self.chain.header.copy(mix_hash=os.urandom(32))
+            self.chain.header = self.chain.header.copy(mix_hash=draw())
 
         def mine_blocks(self, num_blocks: int = 1, coinbase: Any = ZERO_ADDRESS) -> tuple[bytes, ...]:
             hashes: list[bytes] = []
@@ -147,9 +153,10 @@ def _randao_backend() -> Any:
     return RandaoPyEVMBackend()
 
 
-def make_embedded_provider() -> Any:
+def make_embedded_provider(beacon_seed: int | None = None) -> Any:
     """An `EthereumTesterProvider` (fresh py-evm chain) whose reverts keep their raw data
-    and whose `block.prevrandao` is random and matches the mined header."""
+    and whose `block.prevrandao` is random (seeded if `beacon_seed` is given) and matches
+    the mined header."""
     from eth_tester import EthereumTester
     from web3 import EthereumTesterProvider  # eth-tester is imported lazily by the provider
     from web3.providers.eth_tester.defaults import API_ENDPOINTS
@@ -158,7 +165,7 @@ def make_embedded_provider() -> Any:
     estimate = endpoints["eth"]["estimateGas"]
     endpoints["eth"]["estimateGas"] = _wrap_endpoint(estimate, None)
     endpoints["eth"]["call"] = _wrap_endpoint(endpoints["eth"]["call"], estimate)
-    return EthereumTesterProvider(ethereum_tester=EthereumTester(backend=_randao_backend()), api_endpoints=endpoints)
+    return EthereumTesterProvider(ethereum_tester=EthereumTester(backend=_randao_backend(beacon_seed)), api_endpoints=endpoints)
 
 
 def embedded_dev_accounts(provider: Any) -> list[LocalAccount]:

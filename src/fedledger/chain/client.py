@@ -89,10 +89,14 @@ class ChainClient:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def embedded(cls) -> ChainClient:
-        """A fresh in-process chain (eth-tester over py-evm) that mines every tx at once."""
+    def embedded(cls, beacon_seed: int | None = None) -> ChainClient:
+        """A fresh in-process chain (eth-tester over py-evm) that mines every tx at once.
+
+        `beacon_seed` makes the chain's randomness (`prevrandao`) reproducible, so a seeded
+        simulation draws the same roles every run; None draws it from the OS.
+        """
         try:
-            provider = make_embedded_provider()
+            provider = make_embedded_provider(beacon_seed)
         except ImportError as exc:  # pragma: no cover - eth-tester is a declared dependency
             raise ConfigError("the embedded EVM needs eth-tester[py-evm]: pip install 'eth-tester[py-evm]'") from exc
         return cls(Web3(provider), is_embedded=True, endpoint="embedded")
