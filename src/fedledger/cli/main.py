@@ -7,6 +7,7 @@ import typer
 from fedledger import __version__
 from fedledger.cli import bench, data, keys, node, task
 from fedledger.cli.chain import chain
+from fedledger.cli.dashboard import dashboard
 from fedledger.cli.demo import demo
 from fedledger.cli.fund import fund
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command(name="demo")(demo)
 app.command(name="chain")(chain)
 app.command(name="fund")(fund)
+app.command(name="dashboard")(dashboard)
 app.add_typer(task.app, name="task")
 app.add_typer(node.app, name="node")
 app.add_typer(keys.app, name="keys")
