@@ -9,7 +9,6 @@ deployment: a store only drawn validators can reach) and its sha-256 goes on-cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,13 +21,13 @@ from fedledger.core.errors import ConfigError, RevertError
 from fedledger.core.records import ARENA_SCORE_SCALE, AllianceConfig, ArenaConfig, ArenaPhase
 from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
+from fedledger.node.arena.actor import TxHook
 from fedledger.node.arena.artifacts import encode_eval_set, fetch_model, score_state
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import digest_of
 
 log = logging.getLogger(__name__)
 
-TxHook = Callable[[str, str, Any], None]
 
 
 def drive_public(task: ArenaTaskClient, sender: LocalAccount, on_tx: TxHook | None = None) -> str:

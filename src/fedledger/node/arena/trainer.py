@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,16 @@ from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
 from fedledger.learning.train import derive_seed, train_local
 from fedledger.learning.updates import state_to_bytes
-from fedledger.node.arena.artifacts import fetch_spec
+from fedledger.node.arena.actor import ArenaActor, TxHook
 from fedledger.node.state import atomic_write_bytes
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import digest_of, parse_cid
 
 log = logging.getLogger(__name__)
 
-TxHook = Callable[[str, str, Any], None]
-"""`on_tx(address, function_name, receipt)`: lets a simulation account gas per function."""
 
 
-class ArenaTrainer:
+class ArenaTrainer(ArenaActor):
     """One competing trainer: an account, a task, its private data and a training budget."""
 
     def __init__(
@@ -52,35 +49,15 @@ class ArenaTrainer:
     ) -> None:
         if epochs is not None and epochs < 1:
             raise ConfigError(f"trainer epochs must be >= 1, got {epochs}")
-        self.task = task
-        self.store = store
-        self.account = account
-        self.address: str = account.address
+        super().__init__(task, store, account, state_dir, withdraw_when_done=withdraw_when_done, on_tx=on_tx)
         self.data = data
         self.epochs = epochs
         self.seed = seed
         """training seed; None = derived from the address (a simulation passes one to be reproducible)"""
-        self.withdraw_when_done = withdraw_when_done
-        self.on_tx = on_tx
-        self.state_dir = Path(state_dir) / task.address.lower()
-        self._spec: TaskSpec | None = None
         self._registered = False
         self._submitted = False
         self.model_hash: bytes | None = None
         self.train_seconds = 0.0
-        self.done = False
-
-    @property
-    def spec(self) -> TaskSpec:
-        if self._spec is None:
-            self._spec = fetch_spec(self.store, self.task.config().spec_hash)
-        return self._spec
-
-    def _tx(self, name: str, call: Callable[[], Any]) -> Any:
-        receipt = call()
-        if self.on_tx is not None:
-            self.on_tx(self.address, name, receipt)
-        return receipt
 
     # ------------------------------------------------------------------ step
     def step(self) -> str:

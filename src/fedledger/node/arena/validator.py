@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,8 @@ from fedledger.chain.arena import ArenaTaskClient
 from fedledger.core.errors import ConfigError, IntegrityError, StorageError, UpdateValidationError, ValidationError
 from fedledger.core.records import ArenaPhase, ArenaRole
 from fedledger.learning.data import Dataset
-from fedledger.learning.spec import TaskSpec
-from fedledger.node.arena.artifacts import fetch_eval_set, fetch_model, fetch_spec, score_state
+from fedledger.node.arena.actor import ArenaActor, TxHook
+from fedledger.node.arena.artifacts import fetch_eval_set, fetch_model, score_state
 from fedledger.node.arena.behaviours import ValidatorBehaviour
 from fedledger.node.state import atomic_write_bytes
 from fedledger.storage.base import BlobStore
@@ -35,7 +34,6 @@ from fedledger.storage.cid import CidLike
 
 log = logging.getLogger(__name__)
 
-TxHook = Callable[[str, str, Any], None]
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class ScoreRecord:
             ) from exc
 
 
-class ArenaValidator:
+class ArenaValidator(ArenaActor):
     """One validator: an account, a stake, a behaviour and a state dir."""
 
     def __init__(
@@ -81,19 +79,12 @@ class ArenaValidator:
         withdraw_when_done: bool = True,
         on_tx: TxHook | None = None,
     ) -> None:
-        self.task = task
-        self.store = store
-        self.account = account
-        self.address: str = account.address
+        super().__init__(task, store, account, state_dir, withdraw_when_done=withdraw_when_done, on_tx=on_tx)
         self.stake = stake
         self.behaviour = behaviour or ValidatorBehaviour()
         self.eval_set_cid = eval_set_cid
         """The CID the creator announced for its evaluation set (default: the on-chain hash's CID)."""
         self.seed = seed
-        self.withdraw_when_done = withdraw_when_done
-        self.on_tx = on_tx
-        self.state_dir = Path(state_dir) / task.address.lower()
-        self._spec: TaskSpec | None = None
         self._eval: Dataset | None = None
         self._registered = False
         self._votes: dict[int, tuple[bool, bool]] = {}
@@ -102,27 +93,14 @@ class ArenaValidator:
         self.reasons: dict[int, str] = {}
         """submission -> why it was scored 0 (missing / malformed model), if so"""
         self.eval_seconds = 0.0
-        self.done = False
 
     # ------------------------------------------------------------------ lazy set-up
-    @property
-    def spec(self) -> TaskSpec:
-        if self._spec is None:
-            self._spec = fetch_spec(self.store, self.task.config().spec_hash)
-        return self._spec
-
     @property
     def eval_set(self) -> Dataset:
         """The creator's evaluation set, verified against `evalSetHash` (fetched once)."""
         if self._eval is None:
             self._eval = fetch_eval_set(self.store, self.task.config().eval_set_hash, self.spec, self.eval_set_cid)
         return self._eval
-
-    def _tx(self, name: str, call: Callable[[], Any]) -> Any:
-        receipt = call()
-        if self.on_tx is not None:
-            self.on_tx(self.address, name, receipt)
-        return receipt
 
     # ------------------------------------------------------------------ step
     def step(self) -> str:
