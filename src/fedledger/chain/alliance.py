@@ -14,12 +14,12 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
 from fedledger.chain.abi_values import checked_digest, checked_uint
 from fedledger.chain.client import ChainClient
+from fedledger.chain.task_client import TaskContractClient
 from fedledger.core.errors import ValidationError
 from fedledger.core.records import (
     AllianceConfig,
@@ -120,37 +120,12 @@ def ticket(seed: bytes, address: str) -> int:
     return int.from_bytes(keccak(encode(["bytes32", "address"], [checked_digest(seed, "seed"), to_checksum_address(address)])), "big")
 
 
-class AllianceTaskClient:
+class AllianceTaskClient(TaskContractClient):
     """One AllianceTask clone: transactions take a `sender` account, views return records."""
 
-    def __init__(self, client: ChainClient, contract: Contract, token: Any | None = None) -> None:
-        self.client = client
-        self.contract = contract
-        self._token = token  # a TokenClient, resolved lazily to avoid an import cycle
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> AllianceTaskClient:
-        return cls(client, client.contract_at(ARTIFACT, address))
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
-    @property
-    def token(self) -> Any:
-        """The task's TokenClient."""
-        if self._token is None:
-            from fedledger.chain.token import TokenClient
-
-            self._token = TokenClient.at(self.client, self.client.call(self.contract.functions.token()))
-        return self._token
+    ARTIFACT = ARTIFACT
 
     # ------------------------------------------------------------------ transactions
-    @property
-    def fn(self) -> Any:
-        """Raw contract functions, for batching with `ChainClient.send` + `wait_all`."""
-        return self.contract.functions
-
     def join(self, amount: int, sender: LocalAccount, approve: bool = True) -> TxReceipt:
         """Stake `amount` (approving it to the task first unless `approve` is False)."""
         checked_uint(amount, "stake amount")

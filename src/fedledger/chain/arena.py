@@ -14,13 +14,13 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
 from fedledger.chain.alliance import AllianceTaskClient, config_to_abi
 from fedledger.chain.abi_values import checked_digest, checked_uint
 from fedledger.chain.client import ChainClient
+from fedledger.chain.task_client import TaskContractClient
 from fedledger.core.errors import ChainError, ValidationError
 from fedledger.core.types import as_digest
 from fedledger.core.records import (
@@ -126,35 +126,10 @@ def draw_seed(prevrandao: int, task: str, submission: int) -> bytes:
     return bytes(keccak(encode(["uint256", "address", "uint256"], [prevrandao, to_checksum_address(task), submission])))
 
 
-class ArenaTaskClient:
+class ArenaTaskClient(TaskContractClient):
     """One ArenaTask clone: transactions take a `sender` account, views return records."""
 
-    def __init__(self, client: ChainClient, contract: Contract, token: Any | None = None) -> None:
-        self.client = client
-        self.contract = contract
-        self._token = token
-
-    @classmethod
-    def at(cls, client: ChainClient, address: str) -> ArenaTaskClient:
-        return cls(client, client.contract_at(ARTIFACT, address))
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
-    @property
-    def token(self) -> Any:
-        """The task's TokenClient."""
-        if self._token is None:
-            from fedledger.chain.token import TokenClient
-
-            self._token = TokenClient.at(self.client, self.client.call(self.contract.functions.token()))
-        return self._token
-
-    @property
-    def fn(self) -> Any:
-        """Raw contract functions, for batching with `ChainClient.send` + `wait_all`."""
-        return self.contract.functions
+    ARTIFACT = ARTIFACT
 
     # ------------------------------------------------------------------ transactions
     def register_trainer(self, sender: LocalAccount, approve: bool = True) -> TxReceipt:
