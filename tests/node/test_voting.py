@@ -2,64 +2,115 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pytest
 
 from fedledger.core.errors import ConfigError
 from fedledger.node.behaviours import ATTACKS, Colluding, LazyVoter, VoteContext, make_behaviour
+from fedledger.node.participant import median_cosines
 from fedledger.node.voting import UpdateScore, VoteRule, decide, lower_median
 
-
-def _acc_table(bad: set[int], base: float = 0.9) -> "callable":
-    """Aggregate accuracy falls by 0.3 per bad member: a stand-in for a real evaluation."""
-
-    def subset_accuracy(subset: tuple[int, ...]) -> float:
-        return base - 0.3 * len(bad & set(subset))
-
-    return subset_accuracy
+RNG = np.random.default_rng(0)
+CONSENSUS = RNG.standard_normal(200)
 
 
-def test_honest_updates_accepted_and_harmful_one_rejected() -> None:
-    scores = [UpdateScore(i, True, 1.0 + 0.1 * i, 0.1) for i in range(4)]
-    verdict = decide(scores, pioneer=False, subset_accuracy=_acc_table({2}), rule=VoteRule(loo_tol=0.05))
+def _honest_delta(scale: float = 1.0) -> np.ndarray:
+    """A delta that shares the consensus direction plus its own (non-IID) part."""
+    return scale * (CONSENSUS + 0.8 * RNG.standard_normal(200))
+
+
+def _direction(deltas: dict[int, np.ndarray]) -> Callable[[tuple[int, ...]], dict[int, float]]:
+    return lambda subset: median_cosines({i: deltas[i] for i in subset})
+
+
+def _scores(deltas: dict[int, np.ndarray]) -> list[UpdateScore]:
+    return [UpdateScore(i, True, float(np.linalg.norm(d)), float(np.linalg.norm(d)) / 100) for i, d in deltas.items()]
+
+
+def test_honest_updates_accepted_and_reversed_one_rejected_by_direction() -> None:
+    deltas = {0: _honest_delta(), 1: _honest_delta(), 2: -_honest_delta(), 3: _honest_delta()}
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, direction=_direction(deltas))
     assert verdict.accept == {0: True, 1: True, 2: False, 3: True}
-    assert verdict.bitmap == 0b1011
-    assert verdict.accepted == [0, 1, 3]
-    assert "harms the aggregate" in verdict.reasons[2]
+    assert verdict.bitmap == 0b1011 and verdict.accepted == [0, 1, 3]
+    assert "points away" in verdict.reasons[2]
+
+
+def test_direction_screen_never_rejects_half_or_more() -> None:
+    measured = {0: 0.9, 1: 0.9, 2: -0.5, 3: -0.5}  # two camps of equal size: no consensus
+
+    def direction(subset: tuple[int, ...]) -> dict[int, float]:
+        return {i: measured[i] for i in subset}
+
+    scores = [UpdateScore(i, True, 1.0, 0.1) for i in measured]
+    assert decide(scores, pioneer=False, subset_metrics=None, direction=direction).accepted == [0, 1, 2, 3]
+    # one camp member fewer and the other camp is a clear minority again
+    assert decide(scores[:3], pioneer=False, subset_metrics=None, direction=direction).accepted == [0, 1]
+
+
+def test_direction_cut_is_relative_to_the_rounds_agreement() -> None:
+    measured = {0: 0.50, 1: 0.45, 2: 0.40, 3: 0.21, 4: 0.15}  # cut = 0.4 * 0.40 = 0.16
+
+    def direction(subset: tuple[int, ...]) -> dict[int, float]:
+        return {i: measured[i] for i in subset}
+
+    scores = [UpdateScore(i, True, 1.0, 0.1) for i in measured]
+    verdict = decide(scores, pioneer=False, subset_metrics=None, direction=direction)
+    assert verdict.accepted == [0, 1, 2, 3]
+    assert "cosine 0.15" in verdict.reasons[4]
 
 
 def test_magnitude_outlier_rejected_even_with_two_proposers() -> None:
     scores = [UpdateScore(0, True, 1.0, 0.1), UpdateScore(1, True, 10.0, 1.0)]
-    verdict = decide(scores, pioneer=False, subset_accuracy=_acc_table(set()))
+    verdict = decide(scores, pioneer=False, subset_metrics=None)
     assert verdict.accept == {0: True, 1: False}
     assert "median" in verdict.reasons[1]
 
 
-def test_invalid_and_free_rider_rejected() -> None:
+def test_invalid_and_free_riders_rejected() -> None:
     scores = [
         UpdateScore(0, False, reason="hash mismatch"),
         UpdateScore(1, True, 0.0, 0.0),  # identical to global
         UpdateScore(2, True, 1.0, 0.2),
+        UpdateScore(3, True, 0.01, 0.002),  # nearly identical: moved 1 % of the median move
+        UpdateScore(4, True, 1.2, 0.24),
     ]
-    verdict = decide(scores, pioneer=False, subset_accuracy=_acc_table(set()))
-    assert verdict.accept == {0: False, 1: False, 2: True}
+    verdict = decide(scores, pioneer=False, subset_metrics=None)
+    assert verdict.accept == {0: False, 1: False, 2: True, 3: False, 4: True}
     assert verdict.reasons[0] == "hash mismatch"
-    assert "free-rider" in verdict.reasons[1]
+    assert "free-rider" in verdict.reasons[1] and "free-rider" in verdict.reasons[3]
 
 
-def test_pioneer_round_accepts_any_valid_model() -> None:
-    verdict = decide([UpdateScore(0, True)], pioneer=True, subset_accuracy=None)
+def test_pioneer_round_accepts_valid_models_near_the_initial_one() -> None:
+    verdict = decide([UpdateScore(0, True)], pioneer=True, subset_metrics=None)
     assert verdict.accept == {0: True}
-    assert decide([UpdateScore(0, False, reason="x")], pioneer=True, subset_accuracy=None).accept == {0: False}
+    assert decide([UpdateScore(0, True, 1.2, 1.2)], pioneer=True, subset_metrics=None).accept == {0: True}
+    far = decide([UpdateScore(0, True, 14.0, 14.0)], pioneer=True, subset_metrics=None)  # a noise model
+    assert far.accept == {0: False} and "initial model" in far.reasons[0]
+    assert decide([UpdateScore(0, False, reason="x")], pioneer=True, subset_metrics=None).accept == {0: False}
 
 
-def test_tolerance_keeps_small_differences() -> None:
-    scores = [UpdateScore(i, True, 1.0, 0.1) for i in range(3)]
+def test_local_check_is_off_by_default_and_needs_margin_and_lag_when_on() -> None:
+    deltas = {0: _honest_delta(), 1: _honest_delta(), 2: _honest_delta(), 3: 0.3 * CONSENSUS + RNG.standard_normal(200)}
+    cos = median_cosines(deltas)
+    laggard = min(cos, key=cos.__getitem__)
+    assert cos[laggard] > VoteRule().cos_min  # passes the objective screen
 
-    def noisy(subset: tuple[int, ...]) -> float:
-        return 0.80 + (0.04 if 1 not in subset else 0.0)  # leaving 1 out helps by 4 pt < 5 pt
+    def metrics(subset: tuple[int, ...]) -> tuple[float, float]:
+        bad = laggard in subset
+        return (0.5, 1.0) if bad else (0.8, 0.5)  # leaving it out: loss -50 %, accuracy +30 pt
 
-    assert decide(scores, False, noisy, VoteRule(loo_tol=0.05, loo_min_candidates=2)).accepted == [0, 1, 2]
-    assert decide(scores, False, noisy, VoteRule(loo_tol=0.03, loo_min_candidates=2)).accepted == [0, 2]
+    scores = _scores(deltas)
+    assert decide(scores, False, metrics, direction=_direction(deltas)).accepted == [0, 1, 2, 3]
+    on = decide(scores, False, metrics, VoteRule(local_check=True), _direction(deltas))
+    assert on.accepted == [i for i in range(4) if i != laggard]
+    assert "harms the aggregate" in on.reasons[laggard]
+
+    def small(subset: tuple[int, ...]) -> tuple[float, float]:
+        return (0.75, 0.9) if laggard in subset else (0.8, 0.8)  # -11 % loss, +5 pt: within tolerance
+
+    assert decide(scores, False, small, VoteRule(local_check=True), _direction(deltas)).accepted == [0, 1, 2, 3]
 
 
 def test_lower_median() -> None:
@@ -67,10 +118,16 @@ def test_lower_median() -> None:
     assert lower_median([5.0, 1.0, 3.0]) == 3.0
 
 
+def test_median_cosines_zero_delta_is_zero() -> None:
+    cos = median_cosines({0: np.zeros(3), 1: np.ones(3), 2: np.ones(3)})
+    assert cos[0] == 0.0 and cos[1] == pytest.approx(1.0)
+
+
 def test_lazy_and_colluding_votes() -> None:
     proposers = ["0xA", "0xB", "0xC"]
     ctx = VoteContext(proposers=proposers, submitted=[0, 2], scores=[], pioneer=False)
     assert LazyVoter().vote(ctx).bitmap == 0b101
+    assert not LazyVoter.fetches and not LazyVoter.evaluates
     cartel = Colluding(partners=frozenset({"0xa"}))
     assert cartel.vote(ctx).accept == {0: True, 2: False}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedledger.bench.attacks import run_attacks
+from fedledger.bench.overhead import run_overhead
 from fedledger.bench.scale import run_scale
 
 
@@ -16,3 +17,7 @@ def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
     assert (tmp_path / "a.json").exists() and res["rows"][0]["behaviour"] == "noise"
     sc = run_scale(n=4, rounds=2, out=tmp_path / "s.json")
     assert sc["conservation_ok"] and len(sc["per_round"]) == 2
+    ov = run_overhead(out=tmp_path / "o.json", rounds=2, reference=False, digits_participants=4)
+    row = ov["digits_mlp"]
+    assert row["rounds_measured"] == 1 and row["transactions_per_round"] > 0
+    assert abs(sum(row["breakdown_s_per_round"].values()) - row["protocol_s_per_round"]) < 1e-6

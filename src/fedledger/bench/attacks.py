@@ -1,7 +1,9 @@
 """Attack matrix: each adversarial behaviour at each fraction of participants.
 
-For every (behaviour, fraction) one simulation runs; we report the final accuracy (and the
-clean run's), the attackers' mean net token change and how many honest nodes were slashed.
+For every (behaviour, fraction) `repeats` simulations run; we report the final accuracy (and
+the clean run's), every attacker's net token change, and how many honest nodes were slashed
+(summed over repeats). The embedded chain's block randomness differs between runs, so the
+proposer draws (and with them accuracy) vary from run to run; repeats show that spread.
 """
 
 from __future__ import annotations
@@ -22,41 +24,74 @@ from fedledger.sim.engine import run_simulation
 def run_attacks(
     fractions: Sequence[float] = (0.1, 0.3, 0.45),
     out: Path | None = None,
-    participants: int = 8,
+    participants: int = 10,
     rounds: int = 5,
     behaviours: Sequence[str] = ATTACKS,
+    repeats: int = 1,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Run the matrix; print a rich table; write JSON to `out` if given."""
-    clean = run_simulation(SimConfig(participants=participants, rounds=rounds))
+    clean_runs = [run_simulation(SimConfig(participants=participants, rounds=rounds, seed=seed)) for _ in range(repeats)]
+    clean = [r.final_accuracy or 0.0 for r in clean_runs]
+    clean_mean = sum(clean) / len(clean)
     rows: list[dict[str, Any]] = []
     for name in behaviours:
         for fraction in fractions:
             count = max(1, round(fraction * participants))
-            rep = run_simulation(SimConfig(participants=participants, rounds=rounds, adversaries={name: count}))
-            attackers = [p for p in rep.participants if p.adversarial]
+            accs: list[float] = []
+            nets: list[float] = []
+            honest_slashed = 0
+            attackers_rejected = attackers_accepted = 0
+            conserved = True
+            for _ in range(repeats):
+                rep = run_simulation(
+                    SimConfig(participants=participants, rounds=rounds, seed=seed, adversaries={name: count})
+                )
+                kinds = {p.address: p.adversarial for p in rep.participants}
+                accs.append(rep.final_accuracy or 0.0)
+                nets.extend((p.net_change or 0) / TOKEN for p in rep.participants if p.adversarial)
+                honest_slashed += len(rep.slashed(adversarial=False))
+                for record in rep.rounds:
+                    for address, verdict in record.verdicts.items():
+                        if kinds.get(address):
+                            attackers_rejected += verdict == "rejected"
+                            attackers_accepted += verdict == "accepted"
+                conserved = conserved and bool(rep.conservation_ok)
+            mean_acc = sum(accs) / len(accs)
             rows.append(
                 {
                     "behaviour": name,
                     "fraction": fraction,
                     "attackers": count,
-                    "final_accuracy": rep.final_accuracy,
-                    "clean_accuracy": clean.final_accuracy,
-                    "attacker_net_change_tokens": [(p.net_change or 0) / TOKEN for p in attackers],
-                    "all_attackers_lost": all((p.net_change or 0) < 0 for p in attackers),
-                    "honest_slashed": len(rep.slashed(adversarial=False)),
-                    "conservation_ok": rep.conservation_ok,
+                    "final_accuracy": mean_acc,
+                    "final_accuracies": accs,
+                    "clean_accuracy": clean_mean,
+                    "accuracy_drop_pt": 100 * (clean_mean - mean_acc),
+                    "attacker_net_change_tokens": nets,
+                    "all_attackers_lost": all(v < 0 for v in nets),
+                    "attacker_updates_rejected": attackers_rejected,
+                    "attacker_updates_accepted": attackers_accepted,
+                    "honest_slashed": honest_slashed,
+                    "conservation_ok": conserved,
                 }
             )
-    table = Table(title=f"attacks: {participants} participants, {rounds} rounds")
-    for col in ("behaviour", "fraction", "final acc", "clean acc", "attacker net (tokens)", "honest slashed"):
+    table = Table(title=f"attacks: {participants} participants, {rounds} rounds, {repeats} run(s) per cell")
+    for col in ("behaviour", "fraction", "final acc", "drop vs clean (pt)", "attacker updates rej/acc",
+                "attacker net (tokens)", "all lost", "honest slashed"):
         table.add_column(col)
     for row in rows:
         table.add_row(
-            row["behaviour"], f"{row['fraction']:.2f}", f"{row['final_accuracy']:.3f}", f"{row['clean_accuracy']:.3f}",
-            ", ".join(f"{v:+.1f}" for v in row["attacker_net_change_tokens"]), str(row["honest_slashed"]),
+            row["behaviour"], f"{row['fraction']:.2f}", f"{row['final_accuracy']:.3f}", f"{row['accuracy_drop_pt']:+.1f}",
+            f"{row['attacker_updates_rejected']}/{row['attacker_updates_accepted']}",
+            ", ".join(f"{v:+.0f}" for v in row["attacker_net_change_tokens"]), "yes" if row["all_attackers_lost"] else "NO",
+            str(row["honest_slashed"]),
         )
     Console().print(table)
-    result = {"participants": participants, "rounds": rounds, "clean_accuracy": clean.final_accuracy, "rows": rows}
+    Console().print(f"clean accuracy: {clean_mean:.3f} ({', '.join(f'{a:.3f}' for a in clean)})")
+    result = {
+        "participants": participants, "rounds": rounds, "repeats": repeats,
+        "clean_accuracy": clean_mean, "clean_accuracies": clean, "rows": rows,
+    }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))

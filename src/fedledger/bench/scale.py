@@ -21,21 +21,37 @@ def run_scale(n: int = 100, rounds: int = 10, out: Path | None = None) -> dict[s
             synthetic_samples=max(2000, 40 * n), proposer_ratio_bps=3000, local_epochs=1, baseline=False,
         )
     )
-    per_round = [{"round": r.round, "wall_s": r.wall_s, "gas": sum(r.gas.values())} for r in rep.rounds]
+    per_round = [
+        {
+            "round": r.round,
+            "wall_s": r.wall_s,
+            "protocol_s": r.protocol_s,
+            "chain_s": r.breakdown.get("chain", 0.0),
+            "transactions": r.transactions,
+            "gas": sum(r.gas.values()),
+        }
+        for r in rep.rounds
+    ]
     result = {
         "participants": n,
         "rounds": rounds,
         "wall_s": rep.wall_s,
         "per_round": per_round,
         "gas_totals": rep.gas_totals(),
+        "gas_total": sum(rep.gas_totals().values()),
+        "transactions": sum(r.transactions for r in rep.rounds),
+        "honest_slashed": len(rep.slashed(adversarial=False)),
         "final_accuracy": rep.final_accuracy,
         "conservation_ok": rep.conservation_ok,
     }
     table = Table(title=f"scale: {n} participants, {rounds} rounds")
-    for col in ("round", "wall s", "gas"):
+    for col in ("round", "wall s", "protocol s", "chain s", "tx", "gas"):
         table.add_column(col)
     for row in per_round:
-        table.add_row(str(row["round"]), f"{row['wall_s']:.1f}", f"{row['gas']:,}")
+        table.add_row(
+            str(row["round"]), f"{row['wall_s']:.1f}", f"{row['protocol_s']:.1f}", f"{row['chain_s']:.1f}",
+            str(row["transactions"]), f"{row['gas']:,}",
+        )
     Console().print(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,10 @@ Attacks (the threat model of the Alliance protocol):
 - `labelflip`: trains honestly but on flipped labels `y -> C-1-y` (data poisoning,
   Tolpegin et al., 2020).
 - `freerider`: publishes the global model unchanged (Lin et al., 2019, "Free-riders in FL").
-- `lazy`: votes "accept all" without evaluating (commit-reveal stops copying others' votes,
-  so the cheapest lazy strategy is to accept everything).
+- `lazy`: votes "accept all" without downloading or evaluating anything (commit-reveal stops
+  copying others' votes, so the cheapest lazy strategy is to accept everything). Without the
+  updates it cannot compute their aggregate, so it commits the unchanged global model's hash
+  and is never a majority voter once any update is accepted.
 - `colluding`: a group whose members publish poisoned (sign-flipped) updates and, as
   voters, accept their partners and reject everyone else.
 - `noshow`: never acts after joining (loses `absentSlashBps` each round it has a role).
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from fedledger.core.errors import ConfigError
-from fedledger.node.voting import SubsetAccuracy, UpdateScore, Verdict, VoteRule, decide
+from fedledger.node.voting import Direction, SubsetMetrics, UpdateScore, Verdict, VoteRule, decide
 
 State = Any
 """A model state as `fedledger.learning` represents it (opaque to behaviours)."""
@@ -64,9 +66,11 @@ class VoteContext:
     """one per submitted update (empty when the behaviour does not evaluate)"""
     pioneer: bool
     """True in a pioneering round (no global model yet)"""
-    subset_accuracy: SubsetAccuracy | None = None
-    """local-test accuracy of the FedAvg of a subset of proposer indices"""
+    subset_metrics: SubsetMetrics | None = None
+    """(accuracy, loss) on local data of the FedAvg of a subset of proposer indices"""
     rule: VoteRule = VoteRule()
+    direction: Direction | None = None
+    """cosine of each member's delta to the subset's coordinate-wise median delta"""
 
 
 @dataclass
@@ -78,13 +82,16 @@ class Behaviour:
     shows_up: ClassVar[bool] = True
     """False: the node joins and then never acts (no-show)."""
     evaluates: ClassVar[bool] = True
-    """False: the participant skips fetching and scoring updates (lazy voter)."""
+    """False: the participant does not score updates (its vote ignores their quality)."""
+    fetches: ClassVar[bool] = True
+    """False: the voter does not even download the updates, so it cannot compute their
+    aggregate; it commits the unchanged global model's hash (a lazy voter)."""
 
     def make_update(self, ctx: ProposeContext) -> State:
         return ctx.train()
 
     def vote(self, ctx: VoteContext) -> Verdict:
-        return decide(ctx.scores, ctx.pioneer, ctx.subset_accuracy, ctx.rule)
+        return decide(ctx.scores, ctx.pioneer, ctx.subset_metrics, ctx.rule, ctx.direction)
 
 
 @dataclass
@@ -131,6 +138,7 @@ class LazyVoter(Behaviour):
     name: ClassVar[str] = "lazy"
     adversarial: ClassVar[bool] = True
     evaluates: ClassVar[bool] = False
+    fetches: ClassVar[bool] = False
 
     def vote(self, ctx: VoteContext) -> Verdict:
         return Verdict(accept={i: True for i in ctx.submitted}, reasons={i: "lazy: accepted unseen" for i in ctx.submitted})

@@ -61,8 +61,13 @@ class Learner:
         self.spec = spec
         self.address = address
         self.train_data, self.test_data = split_local_data(data, address, test_fraction)
+        self.eval_data = data
+        """What a voter scores updates on: all its local data. Other proposers' updates never
+        saw any of it, and more samples mean less noise between honest voters' verdicts."""
         self.train_seconds = 0.0
+        self.eval_seconds = 0.0
         self._acc_cache: dict[bytes, float] = {}
+        self._metric_cache: dict[bytes, tuple[float, float]] = {}
 
     @property
     def num_samples(self) -> int:
@@ -90,6 +95,20 @@ class Learner:
             self._acc_cache[key] = acc
         return acc
 
+    def metrics(self, state: State, key: bytes | None = None) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy) on `eval_data`, cached by `key` like `accuracy`."""
+        if key is not None and key in self._metric_cache:
+            return self._metric_cache[key]
+        start = time.perf_counter()
+        try:
+            result = _train.evaluate(state, self.spec, self.eval_data)
+        finally:
+            self.eval_seconds += time.perf_counter() - start
+        value = (float(result["accuracy"]), float(result["loss"]))
+        if key is not None:
+            self._metric_cache[key] = value
+        return value
+
     # -- bytes and checks ------------------------------------------------------------------
     def to_bytes(self, state: State) -> bytes:
         return state_to_bytes(state)
@@ -100,6 +119,11 @@ class Learner:
     def validate(self, update: State, reference: State) -> float:
         """Raise `UpdateValidationError` if malformed; return the L2 distance to `reference`."""
         return validate_update(update, reference, self.spec.max_update_norm)
+
+    @staticmethod
+    def flatten(state: State) -> np.ndarray:
+        """All tensors of `state` as one float64 vector, in sorted-key order."""
+        return np.concatenate([np.asarray(state[k], dtype=np.float64).ravel() for k in sorted(state)])
 
     @staticmethod
     def norm(state: State) -> float:

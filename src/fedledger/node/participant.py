@@ -16,8 +16,13 @@ What is due, in order (see docs/alliance-protocol.md):
   the commit phase is over, reveal. Anyone finalizes when due and starts the next round.
 - Finished/Closed: withdraw (if asked to), then the node is done.
 
-Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`
-from gas estimation; the loser logs it and moves on.
+Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`;
+the loser logs it and moves on.
+
+Chain reads per polling step: `status`, `roundCount`, `roundInfo` (identical for every node,
+so the embedded chain's view cache answers all but the first after each transaction) and the
+block time. The node's own join and vote state is read once and then tracked from its own
+transactions, because nobody else can change it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
@@ -49,6 +56,22 @@ log = logging.getLogger(__name__)
 
 TxHook = Callable[[str, str, Any], None]
 """`on_tx(address, function_name, receipt)`: lets the simulation account gas per function."""
+
+
+def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
+    """Cosine of each flat delta to the coordinate-wise median of all of them.
+
+    Objective (computed from public updates only), so every honest voter gets the same
+    numbers. A zero vector has cosine 0 with anything.
+    """
+    keys = sorted(deltas)
+    median = np.median(np.stack([deltas[i] for i in keys]), axis=0)
+    m_norm = float(np.linalg.norm(median))
+    result: dict[int, float] = {}
+    for i in keys:
+        d_norm = float(np.linalg.norm(deltas[i]))
+        result[i] = float(np.dot(deltas[i], median) / (d_norm * m_norm)) if d_norm > 0 and m_norm > 0 else 0.0
+    return result
 
 
 def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
@@ -132,7 +155,16 @@ class Participant:
         self._n_participants: int | None = None
         self._learner: Learner | None = None
         self._models: dict[bytes, Any] = {}
+        self._joined = False
+        """True once this node's join is known (own tx or a chain read); joining is final."""
+        self._votes: dict[int, tuple[bool, bool]] = {}
+        """round -> (committed, revealed) of this node's own vote, read from the chain once per
+        round and then kept up to date by this node's own transactions (nobody else can
+        change them), so a polling step needs no `voteOf` call."""
         self.memo: dict[int, RoundMemo] = {}
+        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "aggregate": 0.0}
+        """Seconds spent in `step()` and in its storage / aggregation parts; training and
+        voter evaluation are on `learner.train_seconds` / `learner.eval_seconds`."""
         self.done = False
 
     # ------------------------------------------------------------------ lazy set-up
@@ -175,9 +207,13 @@ class Participant:
     def _model(self, digest: bytes) -> Any:
         """The model with on-chain hash `digest`, fetched once (verified, parsed) then cached."""
         if digest not in self._models:
-            blob = self.store.get(cid_from_digest(digest), max_blob_bytes=self.spec.max_blob_bytes)
-            self._models[digest] = self.learner.from_bytes(blob)
-            if len(self._models) > 8:
+            start = time.perf_counter()
+            try:
+                blob = self.store.get(cid_from_digest(digest), max_blob_bytes=self.spec.max_blob_bytes)
+                self._models[digest] = self.learner.from_bytes(blob)
+            finally:
+                self.timings["storage"] += time.perf_counter() - start
+            if len(self._models) > 16:
                 self._models.pop(next(iter(self._models)))
         return self._models[digest]
 
@@ -189,8 +225,12 @@ class Participant:
         return digest, self._model(digest), False
 
     def _publish(self, state: Any) -> Digest32:
-        blob = self.learner.to_bytes(state)
-        digest = digest_of(self.store.put(blob, max_blob_bytes=self.spec.max_blob_bytes))
+        start = time.perf_counter()
+        try:
+            blob = self.learner.to_bytes(state)
+            digest = digest_of(self.store.put(blob, max_blob_bytes=self.spec.max_blob_bytes))
+        finally:
+            self.timings["storage"] += time.perf_counter() - start
         self._models[digest] = state
         return digest
 
@@ -199,6 +239,13 @@ class Participant:
         """Perform the next due action, if any; return a short description ("idle" if none)."""
         if self.done:
             return "done"
+        start = time.perf_counter()
+        try:
+            return self._step()
+        finally:
+            self.timings["step"] += time.perf_counter() - start
+
+    def _step(self) -> str:
         status = self.task.status()
         if status == TaskStatus.JOINING:
             return self._step_joining()
@@ -206,11 +253,16 @@ class Participant:
             return self._step_finished()
         return self._step_training()
 
+    def _is_joined(self) -> bool:
+        if not self._joined:
+            self._joined = self.task.participant_info(self.address).joined
+        return self._joined
+
     def _step_joining(self) -> str:
-        info = self.task.participant_info(self.address)
-        if not info.joined:
+        if not self._is_joined():
             amount = self.stake if self.stake is not None else self.config.stake_required
             self._tx("join", lambda: self.task.join(amount, self.account))
+            self._joined = True
             _ = self.spec, self.learner  # fetch + verify the spec and split data on joining
             return "joined"
         if self.auto_start and self.behaviour.shows_up:
@@ -260,16 +312,23 @@ class Participant:
             submitted = bool(info.submitted_bitmap >> proposer_index & 1)
             if not submitted and now <= info.propose_deadline:
                 return self._propose(r, proposer_index)
-        elif self.task.participant_info(self.address).joined:
+        elif self._is_joined():
             self.memo.setdefault(r, RoundMemo()).role = "voter"
-            vote = self.task.vote_of(r, self.address)
-            if not vote.committed and propose_over and now <= info.commit_deadline:
+            committed, revealed = self._vote_status(r)
+            if not committed and propose_over and now <= info.commit_deadline:
                 return self._commit(r, info)
-            if vote.committed and not vote.revealed and commit_over and now <= info.reveal_deadline:
+            if committed and not revealed and commit_over and now <= info.reveal_deadline:
                 return self._reveal(r)
         if reveal_over and self._try_anyone("finalizeRound", lambda: self.task.finalize_round(r, self.account)):
             return f"finalized round {r}"
         return "idle"
+
+    def _vote_status(self, r: int) -> tuple[bool, bool]:
+        """(committed, revealed) of this node's vote in round r; one chain read per round."""
+        if r not in self._votes:
+            vote = self.task.vote_of(r, self.address)
+            self._votes[r] = (vote.committed, vote.revealed)
+        return self._votes[r]
 
     # ------------------------------------------------------------------ proposer
     def _propose(self, r: int, index: int) -> str:
@@ -293,7 +352,7 @@ class Participant:
         """Fetch, verify and validate every submitted update, each exactly once."""
         scores: list[UpdateScore] = []
         valid: dict[int, tuple[Any, int]] = {}
-        ref_norm = None if pioneer else self.learner.norm(global_state)
+        ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
         for i in range(len(info.proposers)):
             if not info.submitted_bitmap >> i & 1:
                 continue
@@ -305,8 +364,8 @@ class Participant:
                 scores.append(UpdateScore(i, False, reason=f"missing or malformed: {exc}"[:200]))
                 continue
             valid[i] = (state, upd.num_samples)
-            rel = None if pioneer or not ref_norm else distance / ref_norm
-            scores.append(UpdateScore(i, True, None if pioneer else distance, rel))
+            rel = distance / ref_norm if ref_norm else None
+            scores.append(UpdateScore(i, True, distance, rel))
         return scores, valid
 
     def _commit(self, r: int, info: Any) -> str:
@@ -316,35 +375,56 @@ class Participant:
             self.state.save_vote(record)  # durable BEFORE the commitment is sent
         commitment = vote_commitment(r, self.address, record.bitmap, record.aggregate_hash, record.salt)
         self._tx("commitVote", lambda: self.task.commit_vote(r, commitment, self.account))
+        self._votes[r] = (True, False)
         return f"committed vote for round {r}"
 
     def _prepare_vote(self, r: int, info: Any) -> VoteRecord:
         """Score, decide, aggregate and store: everything a vote needs, computed once."""
         global_digest, global_state, pioneer = self._global()
         submitted = [i for i in range(len(info.proposers)) if info.submitted_bitmap >> i & 1]
-        scores, valid = self._fetch_updates(r, info, global_state, pioneer)
+        if self.behaviour.fetches:
+            scores, valid = self._fetch_updates(r, info, global_state, pioneer)
+        else:
+            scores, valid = [], {}
         aggregates: dict[tuple[int, ...], Any] = {}
+        deltas: dict[int, Any] = {}
 
         def aggregate(subset: tuple[int, ...]) -> Any:
             if subset not in aggregates:
+                start = time.perf_counter()
                 aggregates[subset] = fedavg([valid[i][0] for i in subset], [valid[i][1] for i in subset])
+                self.timings["aggregate"] += time.perf_counter() - start
             return aggregates[subset]
 
-        def subset_accuracy(subset: tuple[int, ...]) -> float:
-            return self.learner.accuracy(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
+        def subset_metrics(subset: tuple[int, ...]) -> tuple[float, float]:
+            return self.learner.metrics(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
 
+        def direction(subset: tuple[int, ...]) -> dict[int, float]:
+            start = time.perf_counter()
+            if not deltas:
+                base = self.learner.flatten(global_state)
+                deltas.update({i: self.learner.flatten(valid[i][0]) - base for i in valid})
+            cosines = median_cosines({i: deltas[i] for i in subset})
+            self.timings["aggregate"] += time.perf_counter() - start
+            return cosines
+
+        evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(
             VoteContext(
                 info.proposers,
                 submitted,
-                scores if self.behaviour.evaluates else [],
+                scores if evaluates else [],
                 pioneer,
-                subset_accuracy if self.behaviour.evaluates else None,
+                subset_metrics if evaluates else None,
                 self.vote_rule,
+                direction if evaluates else None,
             )
         )
-        accepted = tuple(i for i in verdict.accepted if i in valid)
         self.memo.setdefault(r, RoundMemo(role="voter")).verdicts = {i: verdict.reasons.get(i, "") for i in submitted}
+        if not self.behaviour.fetches:
+            # it never saw the updates, so the only model hash it can name is the current one
+            return VoteRecord(round=r, bitmap=verdict.bitmap, aggregate_hash=bytes(global_digest), salt=os.urandom(32))
+        accepted = tuple(i for i in verdict.accepted if i in valid)
         agg_digest = self._publish(aggregate(accepted)) if accepted else global_digest
         return VoteRecord(round=r, bitmap=sum(1 << i for i in accepted), aggregate_hash=bytes(agg_digest), salt=os.urandom(32))
 
@@ -357,6 +437,7 @@ class Participant:
             "revealVote",
             lambda: self.task.reveal_vote(r, record.bitmap, record.aggregate_hash, record.salt, self.account),
         )
+        self._votes[r] = (True, True)
         return f"revealed vote for round {r}"
 
     # ------------------------------------------------------------------ loop

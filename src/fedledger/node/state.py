@@ -44,11 +44,12 @@ class VoteRecord:
         )
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to `path` so that a crash leaves either the old or the new file, whole.
 
     Temp file in the same directory, fsync, `os.replace`, then fsync the directory so the
-    rename itself is durable.
+    rename itself is durable. `durable=False` skips both fsyncs (still atomic, but a power
+    loss may forget the write): for caches the node can recompute.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -56,12 +57,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -104,8 +108,11 @@ class NodeState:
             ) from exc
 
     def save_blob_cid(self, name: str, cid: str) -> None:
-        """Remember a CID we published (e.g. our update), to avoid recomputing after a restart."""
-        atomic_write_bytes(self.dir / f"{name}.cid", cid.encode())
+        """Remember a CID we published (e.g. our update), to avoid recomputing after a restart.
+
+        Not fsynced: losing it only costs recomputing the update, and local training is
+        seeded, so the recomputed update (and its CID) is the same."""
+        atomic_write_bytes(self.dir / f"{name}.cid", cid.encode(), durable=False)
 
     def load_blob_cid(self, name: str) -> str | None:
         path = self.dir / f"{name}.cid"

@@ -59,10 +59,12 @@ def assign_behaviours(config: SimConfig, addresses: list[str]) -> list[Behaviour
 class _GasMeter:
     current_round: int = 0
     per_round: dict[int, dict[str, int]] = field(default_factory=dict)
+    tx_count: dict[int, int] = field(default_factory=dict)
 
     def __call__(self, address: str, name: str, receipt: Any) -> None:
         bucket = self.per_round.setdefault(self.current_round, {})
         bucket[name] = bucket.get(name, 0) + int(receipt["gasUsed"])
+        self.tx_count[self.current_round] = self.tx_count.get(self.current_round, 0) + 1
 
 
 def run_simulation(config: SimConfig, progress: Progress | None = None, workdir: Path | None = None) -> SimReport:
@@ -127,6 +129,7 @@ def run_simulation(config: SimConfig, progress: Progress | None = None, workdir:
             )
             report.baseline_accuracy = base.accuracy
             report.baseline_wall_s = base.wall_s
+            report.baseline_round_s = base.round_s
             for rec, acc in zip(report.rounds, base.accuracy):
                 rec.baseline_accuracy = acc
         report.wall_s = time.perf_counter() - started
@@ -149,7 +152,7 @@ def _drive(
     """Step every node round-robin until all are done; record each round as it finalizes."""
     task = env.task
     round_started = time.perf_counter()
-    train_before = 0.0
+    before = _node_timings(nodes)
     idle_sweeps = 0
     prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
     while not all(n.done for n in nodes):
@@ -163,16 +166,27 @@ def _drive(
                 meter.current_round = int(action.rsplit(" ", 1)[1])
             elif action.startswith("finalized round"):
                 current = int(action.rsplit(" ", 1)[1])
+                now_timings = _node_timings(nodes)
+                spent = {k: now_timings[k] - before[k] for k in now_timings}
+                wall = time.perf_counter() - round_started
                 info = task.round_info(current)
-                train_total = sum(n.learner.train_seconds for n in nodes if n._learner is not None)
                 record = _record_round(env, nodes, current, info, meter, spec, global_test, prev_balances)
-                record.wall_s = time.perf_counter() - round_started
-                record.train_s = train_total - train_before
-                train_before = train_total
-                round_started = time.perf_counter()
+                record.wall_s = wall
+                record.train_s = spent["train"]
+                record.protocol_s = spent["step"]
+                record.transactions = meter.tx_count.get(current, 0)
+                record.breakdown = {
+                    "train": spent["train"],
+                    "evaluate": spent["evaluate"],
+                    "storage": spent["storage"],
+                    "aggregate": spent["aggregate"],
+                    "chain": spent["step"] - spent["train"] - spent["evaluate"] - spent["storage"] - spent["aggregate"],
+                }
                 prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
                 report.rounds.append(record)
                 emit({"event": "round", **_summary(record, report)})
+                before = _node_timings(nodes)
+                round_started = time.perf_counter()
         if progressed:
             idle_sweeps = 0
             continue
@@ -182,6 +196,18 @@ def _drive(
         if not _advance_to_next_deadline(env):
             if all(n.done or not n.behaviour.shows_up for n in nodes):
                 break
+
+
+def _node_timings(nodes: list[Participant]) -> dict[str, float]:
+    """Totals over all nodes of the seconds each spent per activity so far."""
+    learners = [n._learner for n in nodes if n._learner is not None]
+    return {
+        "step": sum(n.timings["step"] for n in nodes),
+        "storage": sum(n.timings["storage"] for n in nodes),
+        "aggregate": sum(n.timings["aggregate"] for n in nodes),
+        "train": sum(lr.train_seconds for lr in learners),
+        "evaluate": sum(lr.eval_seconds for lr in learners),
+    }
 
 
 def _advance_to_next_deadline(env: chainsetup.SimChain) -> bool:

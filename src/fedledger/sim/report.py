@@ -52,6 +52,16 @@ class RoundRecord:
     wall_s: float
     train_s: float
     """seconds spent in local training (all proposers), the part plain FedAvg also pays"""
+    protocol_s: float = 0.0
+    """seconds spent inside the nodes' `step()` calls in this round (all nodes, one after
+    another): the protocol's cost on one machine, without the simulation's own bookkeeping
+    (global-test accuracy, balance reads for the report)"""
+    transactions: int = 0
+    """transactions the nodes sent in this round"""
+    breakdown: dict[str, float] = field(default_factory=dict)
+    """`protocol_s` split into train, evaluate (voters scoring updates), storage (serialise,
+    hash, put/get blobs), aggregate (FedAvg and direction screen) and chain (views,
+    transactions and the node's own logic: the rest)"""
 
 
 @dataclass
@@ -63,6 +73,8 @@ class SimReport:
     rounds: list[RoundRecord] = field(default_factory=list)
     baseline_accuracy: list[float] = field(default_factory=list)
     baseline_wall_s: float = 0.0
+    baseline_round_s: list[float] = field(default_factory=list)
+    """plain FedAvg seconds per round: local training of the same clients plus averaging"""
     task_address: str = ""
     wall_s: float = 0.0
     conservation_ok: bool | None = None
