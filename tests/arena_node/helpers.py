@@ -69,7 +69,7 @@ def small_arena(root: Path, max_trainers: int = 1, k: int = 1) -> SmallArena:
     eval_set, train_data = full.subset(order[:100]), full.subset(order[100:400])
     creator_acc = client.new_account()
     stack.token.mint(creator_acc.address, 300 * TOKEN, owner)
-    creator = ArenaCreator(stack.factory, store, creator_acc, spec, eval_set)
+    creator = ArenaCreator(stack.factory, store, creator_acc, spec, eval_set, eval_store=store)
     config = ArenaConfig(
         spec_hash=b"\x01" * 32, eval_set_hash=b"\x01" * 32, reward_pool=100 * TOKEN, trainer_stake=TOKEN,
         validator_stake=TOKEN, creator_stake=100 * TOKEN, max_trainers=max_trainers, max_validators=8,

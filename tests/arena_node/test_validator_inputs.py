@@ -137,3 +137,33 @@ def test_unknown_behaviour_and_bad_trainer_budget_are_config_errors(tmp_path: Pa
     env = small_arena(tmp_path)
     with pytest.raises(ConfigError, match="epochs"):
         ArenaTrainer(env.task, env.store, env.person(1), env.train_data, tmp_path / "t", epochs=0)
+
+
+def test_creator_hands_the_eval_set_only_to_drawn_validators(tmp_path: Path) -> None:
+    """The set stays off the shared store (trainers could fit it) and off undrawn addresses."""
+    env = small_arena(tmp_path)
+    private = type(env.creator)(
+        env.stack.factory, env.store, env.creator.account, env.spec, env.eval_set
+    )  # same creator, keeping its set private
+    private.task = env.task
+    validator = ArenaValidator(
+        env.task, env.store, env.person(2), tmp_path / "v", TOKEN, eval_set_source=private.hand_eval_set
+    )
+    with pytest.raises(ValidationError, match="only to drawn validators"):
+        private.hand_eval_set(env.person(3).address)
+    _register_and_submit(env, validator)
+    assert validator.step().startswith("committed")  # drawn: received, verified, scored
+    with pytest.raises(ValidationError, match="only to drawn validators"):
+        private.hand_eval_set(env.person(1).address)  # the trainer asks: refused
+
+
+def test_eval_set_from_the_creator_that_does_not_match_is_refused(tmp_path: Path) -> None:
+    env = small_arena(tmp_path)
+    forged = encode_eval_set(Dataset(env.eval_set.x[:50], env.eval_set.y[:50], 10, (1, 8, 8)))
+    validator = ArenaValidator(
+        env.task, env.store, env.person(2), tmp_path / "v", TOKEN, eval_set_source=lambda _address: forged
+    )
+    _register_and_submit(env, validator)
+    with pytest.raises(IntegrityError, match="evalSetHash"):
+        validator.step()
+    assert not env.task.vote_of(0, validator.address).committed

@@ -93,11 +93,21 @@ def fetch_eval_set(store: BlobStore, eval_set_hash: bytes, spec: TaskSpec, cid: 
     wanted = cid_from_digest(eval_set_hash)
     target = parse_cid(cid) if cid is not None else wanted
     blob = store.get(target, max_blob_bytes=MAX_EVAL_SET_BYTES)
+    return verify_eval_set(blob, eval_set_hash, spec, source=str(target))
+
+
+def verify_eval_set(blob: bytes, eval_set_hash: bytes, spec: TaskSpec, source: str) -> Dataset:
+    """Check a received evaluation set against the on-chain `evalSetHash`, then parse it.
+
+    Raises `IntegrityError` when it is not the set the task committed to: a validator must
+    never score on a set the trainers could not have been judged by.
+    """
     got = hashlib.sha256(blob).digest()
     if got != bytes(eval_set_hash):
         raise IntegrityError(
-            f"evaluation set {target} hashes to {got.hex()} but the task's evalSetHash is {bytes(eval_set_hash).hex()} "
-            f"(CID {wanted}); refusing to score on it: get the committed set from the creator"
+            f"evaluation set from {source} hashes to {got.hex()} but the task's evalSetHash is "
+            f"{bytes(eval_set_hash).hex()} (CID {cid_from_digest(eval_set_hash)}); refusing to score on it: "
+            f"get the committed set from the creator"
         )
     return decode_eval_set(blob, spec)
 

@@ -8,6 +8,7 @@ deployment: a store only drawn validators can reach) and its sha-256 goes on-cha
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import replace
 from typing import Any
@@ -17,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.arena import ArenaTaskClient
 from fedledger.chain.factory import FactoryClient
-from fedledger.core.errors import ConfigError, RevertError
+from fedledger.core.errors import ConfigError, RevertError, ValidationError
 from fedledger.core.records import ARENA_SCORE_SCALE, AllianceConfig, ArenaConfig, ArenaPhase
 from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
@@ -64,6 +65,7 @@ class ArenaCreator:
         spec: TaskSpec,
         eval_set: Dataset,
         *,
+        eval_store: BlobStore | None = None,
         on_tx: TxHook | None = None,
     ) -> None:
         eval_set.check_schema(spec.dataset)
@@ -73,6 +75,10 @@ class ArenaCreator:
         self.address: str = account.address
         self.spec = spec
         self.eval_set = eval_set
+        self._eval_blob = encode_eval_set(eval_set)
+        self.eval_store = eval_store
+        """Where the evaluation set is also put (None: it never leaves the creator except by
+        `hand_eval_set`); a shared store would let trainers fit it, so it is for tests only."""
         self.on_tx = on_tx
         self.task: ArenaTaskClient | None = None
         self.alliance: AllianceTaskClient | None = None
@@ -84,12 +90,27 @@ class ArenaCreator:
         return receipt
 
     def publish(self) -> tuple[bytes, bytes]:
-        """Put the spec (canonical JSON) and the evaluation set in the store; return their digests."""
+        """Put the spec (canonical JSON) in the store; return the spec's and the evaluation set's digests."""
         spec_digest = bytes(digest_of(self.store.put(self.spec.canonical_json())))
         if spec_digest != bytes(self.spec.spec_digest()):
             raise ConfigError("the store returned a different digest for the spec's canonical JSON; is it a sha-256 store?")
-        eval_digest = bytes(digest_of(self.store.put(encode_eval_set(self.eval_set))))
+        eval_digest = hashlib.sha256(self._eval_blob).digest()
+        if self.eval_store is not None:
+            self.eval_store.put(self._eval_blob)
         return spec_digest, eval_digest
+
+    def hand_eval_set(self, validator: str) -> bytes:
+        """The evaluation set, handed off-chain to a validator the lottery drew, and to no one else.
+
+        Trainers never see it (they could fit it); a validator checks it against `evalSetHash`.
+        """
+        task = self._require_task()
+        if not task.assignments_of(validator):
+            raise ValidationError(
+                f"{validator} is not drawn to score any submission of {task.address}; the evaluation set "
+                f"is handed only to drawn validators"
+            )
+        return self._eval_blob
 
     def create(self, config: ArenaConfig) -> ArenaTaskClient:
         """Publish, then create the task with this spec's and evaluation set's hashes.

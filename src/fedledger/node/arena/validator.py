@@ -14,6 +14,7 @@ restarted validator reveals exactly what it committed to (otherwise it would be 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import logging
 import os
 import time
@@ -26,7 +27,7 @@ from fedledger.core.errors import ConfigError, IntegrityError, StorageError, Upd
 from fedledger.core.records import ArenaPhase, ArenaRole
 from fedledger.learning.data import Dataset
 from fedledger.node.arena.actor import ArenaActor, TxHook
-from fedledger.node.arena.artifacts import fetch_eval_set, fetch_model, score_state
+from fedledger.node.arena.artifacts import fetch_eval_set, fetch_model, score_state, verify_eval_set
 from fedledger.node.arena.behaviours import ValidatorBehaviour
 from fedledger.node.state import atomic_write_bytes
 from fedledger.storage.base import BlobStore
@@ -75,6 +76,7 @@ class ArenaValidator(ArenaActor):
         behaviour: ValidatorBehaviour | None = None,
         *,
         eval_set_cid: CidLike | None = None,
+        eval_set_source: Callable[[str], bytes] | None = None,
         seed: int = 0,
         withdraw_when_done: bool = True,
         on_tx: TxHook | None = None,
@@ -83,6 +85,8 @@ class ArenaValidator(ArenaActor):
         self.stake = stake
         self.behaviour = behaviour or ValidatorBehaviour()
         self.eval_set_cid = eval_set_cid
+        self.eval_set_source = eval_set_source
+        """The off-chain channel to the creator (`creator.hand_eval_set`); None: fetch from the store."""
         """The CID the creator announced for its evaluation set (default: the on-chain hash's CID)."""
         self.seed = seed
         self._eval: Dataset | None = None
@@ -99,7 +103,11 @@ class ArenaValidator(ArenaActor):
     def eval_set(self) -> Dataset:
         """The creator's evaluation set, verified against `evalSetHash` (fetched once)."""
         if self._eval is None:
-            self._eval = fetch_eval_set(self.store, self.task.config().eval_set_hash, self.spec, self.eval_set_cid)
+            committed = self.task.config().eval_set_hash
+            if self.eval_set_source is not None:
+                self._eval = verify_eval_set(self.eval_set_source(self.address), committed, self.spec, source="the creator")
+            else:
+                self._eval = fetch_eval_set(self.store, committed, self.spec, self.eval_set_cid)
         return self._eval
 
     # ------------------------------------------------------------------ step

@@ -197,7 +197,7 @@ def _run(config: ArenaSimConfig, spec: Any, data: _Data, root: Path, emit: Progr
     ]
     validators = [
         ArenaValidator(task, store, acc, root / "state" / acc.address, s * TOKEN, make_validator_behaviour(b),
-                       seed=config.seed, on_tx=meter)
+                       eval_set_source=creator.hand_eval_set, seed=config.seed, on_tx=meter)
         for acc, s, b in zip(validator_accs, stakes, behaviours)
     ]
     report.phases_s["setup"] = time.perf_counter() - phase_t
