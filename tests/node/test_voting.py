@@ -9,8 +9,8 @@ import pytest
 
 from fedledger.core.errors import ConfigError
 from fedledger.node.behaviours import ATTACKS, Colluding, LazyVoter, VoteContext, make_behaviour
-from fedledger.node.participant import median_cosines
-from fedledger.node.voting import UpdateScore, VoteRule, decide, lower_median
+from fedledger.node.participant import median_cosines, step_cosines
+from fedledger.node.voting import StepView, UpdateScore, VoteRule, decide, lower_median
 
 RNG = np.random.default_rng(0)
 CONSENSUS = RNG.standard_normal(200)
@@ -89,6 +89,8 @@ def test_pioneer_round_accepts_valid_models_near_the_initial_one() -> None:
     far = decide([UpdateScore(0, True, 14.0, 14.0)], pioneer=True, subset_metrics=None)  # a noise model
     assert far.accept == {0: False} and "initial model" in far.reasons[0]
     assert decide([UpdateScore(0, False, reason="x")], pioneer=True, subset_metrics=None).accept == {0: False}
+    lazy = decide([UpdateScore(0, True, 0.0, 0.0)], pioneer=True, subset_metrics=None)  # the initial model itself
+    assert lazy.accept == {0: False} and "free-rider" in lazy.reasons[0]
 
 
 def test_local_check_is_off_by_default_and_needs_margin_and_lag_when_on() -> None:
@@ -132,6 +134,20 @@ def test_lazy_and_colluding_votes() -> None:
     assert cartel.vote(ctx).accept == {0: True, 2: False}
 
 
+def test_byzantine_adversaries_vote_as_a_coalition_unless_told_to_vote_honestly() -> None:
+    deltas = {0: _honest_delta(), 1: _honest_delta(), 2: -10 * _honest_delta(), 3: _honest_delta()}
+    ctx = VoteContext(
+        proposers=["0xA", "0xB", "0xC", "0xD"], submitted=[0, 1, 2, 3], scores=_scores(deltas), pioneer=False,
+        direction=_direction(deltas),
+    )
+    for name in ("noise", "signflip", "labelflip", "freerider"):
+        byz = make_behaviour(name, partners=frozenset({"0xc"}))
+        assert byz.vote(ctx).accept == {0: False, 1: False, 2: True, 3: False}, name
+        honest_voting = make_behaviour(name, partners=frozenset({"0xc"}), vote_honestly=True)
+        assert honest_voting.vote(ctx).accepted == [0, 1, 3], name
+    assert make_behaviour("colluding", partners=frozenset({"0xc"}), vote_honestly=True).vote(ctx).accepted == [2]
+
+
 def test_behaviour_registry() -> None:
     assert set(ATTACKS) == {"noise", "signflip", "labelflip", "freerider", "lazy", "colluding", "noshow"}
     assert make_behaviour("signflip", boost=3.0).boost == 3.0  # type: ignore[attr-defined]
@@ -139,3 +155,46 @@ def test_behaviour_registry() -> None:
         make_behaviour("evil")
     with pytest.raises(ConfigError, match="bad parameters"):
         make_behaviour("honest", boost=1)
+
+
+def _previous_step(deltas: dict[int, np.ndarray], step: np.ndarray) -> Callable[[tuple[int, ...]], StepView]:
+    def view(subset: tuple[int, ...]) -> StepView:
+        cosines, median_cosine = step_cosines({i: deltas[i] for i in subset}, step)
+        return StepView(cosines, median_cosine, float(np.linalg.norm(step)))
+
+    return view
+
+
+def test_attackers_holding_the_median_cannot_outvote_honest_updates() -> None:
+    """3 of 5 proposers push against the last accepted step: they own the coordinate-wise
+    median, but the previous global step is public and they cannot move it."""
+    attack = -3 * CONSENSUS
+    deltas = {0: _honest_delta(), 1: attack + 0.1 * RNG.standard_normal(200), 2: _honest_delta(),
+              3: attack + 0.1 * RNG.standard_normal(200), 4: attack + 0.1 * RNG.standard_normal(200)}
+    scores = _scores(deltas)
+    captured = decide(scores, False, None, direction=_direction(deltas))
+    assert captured.accepted == [1, 3, 4]  # without the step reference the honest pair loses
+    verdict = decide(scores, False, None, direction=_direction(deltas), previous_step=_previous_step(deltas, CONSENSUS))
+    assert verdict.accepted == [0, 2]
+    assert "previous global step" in verdict.reasons[1]
+
+
+def test_step_reference_spares_an_update_that_follows_the_last_step_and_caps_magnitudes() -> None:
+    measured = {0: 0.9, 1: 0.9, 2: 0.9, 3: 0.05}  # the median screen flags 3 ...
+    deltas = {i: _honest_delta() for i in measured}
+    step = CONSENSUS
+
+    def direction(subset: tuple[int, ...]) -> dict[int, float]:
+        return {i: measured[i] for i in subset}
+
+    scores = [UpdateScore(i, True, 1.0, 0.1) for i in measured]
+    assert decide(scores, False, None, direction=direction).accepted == [0, 1, 2]
+    # ... but it agrees with the previous global step, so it stays
+    assert decide(scores, False, None, direction=direction, previous_step=_previous_step(deltas, step)).accepted == [0, 1, 2, 3]
+    # a majority of huge (noise) moves cannot make the honest moves look like free-riders
+    noisy = [UpdateScore(0, True, 1.0, 0.1), UpdateScore(1, True, 1.1, 0.1)] + [UpdateScore(i, True, 50.0, 5.0) for i in (2, 3, 4)]
+    big = {i: (_honest_delta() if i < 2 else 50 * RNG.standard_normal(200)) for i in range(5)}
+    unit = step / np.linalg.norm(step)
+    assert decide(noisy, False, None).accepted == [2, 3, 4]  # the lower median is a noise move
+    with_step = decide(noisy, False, None, previous_step=_previous_step(big, unit))
+    assert with_step.accepted == [0, 1]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedledger.core.errors import ConfigError
+from fedledger.sim.chainsetup import participant_account
 from fedledger.sim.config import TOKEN, SimConfig
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
@@ -43,15 +44,15 @@ def test_noise_attacker_and_no_show_lose_tokens_honest_nodes_are_not_slashed() -
 def test_label_flip_attacker_is_rejected_and_loses_tokens() -> None:
     """Near-IID data: honest deltas agree, the flipped one points elsewhere (direction screen).
 
-    Proposers are drawn from chain randomness, so we rerun (at most 3 times) until the
+    Proposers are drawn from the (seeded) chain randomness, so we try seeds until the
     attacker proposed in a non-pioneering round; with 4 of 5 nodes proposing per round a
     run without that is rare (< 1 %).
     """
-    for _ in range(3):
+    for seed in range(3):
         report = run_simulation(
             SimConfig(
                 participants=5, rounds=4, alpha=100.0, proposer_ratio_bps=8000, reward_pool=40 * TOKEN,
-                adversaries={"labelflip": 1}, baseline=False,
+                adversaries={"labelflip": 1}, baseline=False, seed=seed,
             )
         )
         attacker = next(p for p in report.participants if p.adversarial)
@@ -67,14 +68,17 @@ def test_label_flip_attacker_is_rejected_and_loses_tokens() -> None:
 
 def test_no_honest_node_is_slashed_in_a_noisy_non_iid_run() -> None:
     report = run_simulation(
-        SimConfig(participants=6, rounds=3, proposer_ratio_bps=5000, adversaries={"noise": 1, "lazy": 1}, baseline=False)
+        SimConfig(participants=6, rounds=3, proposer_ratio_bps=5000, adversaries={"noise": 1, "lazy": 1}, baseline=False, seed=1)
     )
     assert report.slashed(adversarial=False) == []
     noise = next(p for p in report.participants if p.behaviour == "noise")
     noise_verdicts = {r.verdicts[noise.address] for r in report.rounds[1:] if noise.address in r.verdicts}
     assert noise_verdicts <= {"rejected"}
     lazy = next(p for p in report.participants if p.behaviour == "lazy")
-    assert lazy.address in report.slashed(adversarial=True)  # commits a stale aggregate: minority voter
+    # it commits a stale aggregate, so it is a minority voter whenever an update is accepted
+    voted = [r for r in report.rounds if lazy.address in r.voters and "accepted" in r.verdicts.values()]
+    assert voted, "pick a seed in which the lazy node votes"
+    assert all(r.slashes.get(lazy.address, 0) > 0 for r in voted)
     assert report.conservation_ok
 
 
@@ -85,3 +89,21 @@ def test_bad_config_is_a_clear_error() -> None:
         SimConfig(participants=2)
     with pytest.raises(ConfigError, match="adversaries but only"):
         SimConfig(participants=3, adversaries={"noise": 4})
+
+
+def test_a_seeded_run_replays_exactly() -> None:
+    """Same config -> same keys, role draws, training, verdicts, balances (embedded chain)."""
+    config = SimConfig(participants=5, rounds=2, proposer_ratio_bps=4000, adversaries={"signflip": 1}, baseline=False, seed=7)
+
+    def fingerprint(report: object) -> tuple:
+        return (
+            [p.address for p in report.participants],  # type: ignore[attr-defined]
+            [p.behaviour for p in report.participants],  # type: ignore[attr-defined]
+            [p.final_tokens for p in report.participants],  # type: ignore[attr-defined]
+            [(r.proposers, r.verdicts, r.accuracy, r.balances, r.slashes, r.global_model_hash) for r in report.rounds],  # type: ignore[attr-defined]
+        )
+
+    first, second = fingerprint(run_simulation(config)), fingerprint(run_simulation(config))
+    assert first == second
+    assert first[0] == [participant_account(7, i).address for i in range(5)]
+    assert participant_account(8, 0).address not in first[0]  # another seed: other keys, other draws

@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.chain.anvil import AnvilNode
 from fedledger.sim.config import SimConfig
 from fedledger.sim.engine import run_simulation
 
@@ -57,20 +58,30 @@ def _measure(config: SimConfig) -> dict[str, Any]:
     }
 
 
+def _reference(rounds: int, rpc_url: str | None = None) -> SimConfig:
+    return SimConfig(
+        participants=8, rounds=rounds, dataset="synthetic28", model="cnn", model_kwargs={},
+        synthetic_samples=8 * 2600, local_epochs=1, batch_size=32, learning_rate=1e-3, alpha=100.0, rpc_url=rpc_url,
+    )
+
+
 def run_overhead(
-    out: Path | None = None, rounds: int = 3, reference: bool = True, digits_participants: int = 10
+    out: Path | None = None,
+    rounds: int = 3,
+    reference: bool = True,
+    digits_participants: int = 10,
+    real_node: bool = True,
 ) -> dict[str, Any]:
-    """Measure both workloads; print a rich table; write JSON to `out` if given."""
+    """Measure both workloads on the embedded EVM and, with `real_node`, the reference workload
+    again on an anvil node started here; print a rich table; write JSON to `out` if given."""
     result: dict[str, Any] = {
         "digits_mlp": _measure(SimConfig(participants=digits_participants, rounds=rounds, local_epochs=1)),
     }
     if reference:
-        result["cnn_reference"] = _measure(
-            SimConfig(
-                participants=8, rounds=rounds, dataset="synthetic28", model="cnn", model_kwargs={},
-                synthetic_samples=8 * 2600, local_epochs=1, batch_size=32, learning_rate=1e-3, alpha=100.0,
-            )
-        )
+        result["cnn_reference"] = _measure(_reference(rounds))
+        if real_node:
+            with AnvilNode() as node:
+                result["cnn_reference_anvil"] = _measure(_reference(rounds, node.url))
     table = Table(title="protocol overhead vs plain FedAvg (same run, one machine, rounds >= 1)")
     for col in ("workload", "protocol s/round", "FedAvg s/round", "ratio", "overhead s/round/node", *PARTS, "tx/round", "chain ms/tx"):
         table.add_column(col)

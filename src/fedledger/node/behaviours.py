@@ -7,6 +7,11 @@ small and readable and the honest path is the same code the attacks start from.
 
 Attacks (the threat model of the Alliance protocol):
 
+By default the update attacks (`noise`, `signflip`, `labelflip`, `freerider`) are
+coordinated Byzantine nodes in every role (see `Byzantine`): as voters they accept their
+coalition's updates and reject the honest ones; `vote_honestly=True` restores the weaker
+"attack only as proposer" variant.
+
 - `noise`: publishes random weights (a Byzantine update that is well-formed but useless).
 - `signflip`: publishes `global - boost * (trained - global)`: the boosted reversed update
   of model-poisoning attacks (Bhagoji et al., 2019, "Analyzing FL through an adversarial lens").
@@ -18,7 +23,8 @@ Attacks (the threat model of the Alliance protocol):
   updates it cannot compute their aggregate, so it commits the unchanged global model's hash
   and is never a majority voter once any update is accepted.
 - `colluding`: a group whose members publish poisoned (sign-flipped) updates and, as
-  voters, accept their partners and reject everyone else.
+  voters, accept their partners and reject everyone else (a `signflip` that can never be
+  switched to honest votes).
 - `noshow`: never acts after joining (loses `absentSlashBps` each round it has a role).
 """
 
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from fedledger.core.errors import ConfigError
-from fedledger.node.voting import Direction, SubsetMetrics, UpdateScore, Verdict, VoteRule, decide
+from fedledger.node.voting import Direction, PreviousStep, SubsetMetrics, UpdateScore, Verdict, VoteRule, decide
 
 State = Any
 """A model state as `fedledger.learning` represents it (opaque to behaviours)."""
@@ -71,6 +77,8 @@ class VoteContext:
     rule: VoteRule = VoteRule()
     direction: Direction | None = None
     """cosine of each member's delta to the subset's coordinate-wise median delta"""
+    previous_step: PreviousStep | None = None
+    """cosines to the previous global step (None: no previous step, e.g. a pioneering round)"""
 
 
 @dataclass
@@ -91,13 +99,42 @@ class Behaviour:
         return ctx.train()
 
     def vote(self, ctx: VoteContext) -> Verdict:
-        return decide(ctx.scores, ctx.pioneer, ctx.subset_metrics, ctx.rule, ctx.direction)
+        return decide(ctx.scores, ctx.pioneer, ctx.subset_metrics, ctx.rule, ctx.direction, ctx.previous_step)
+
+
+def coalition_vote(ctx: VoteContext, partners: frozenset[str]) -> Verdict:
+    """Accept exactly the coalition's submitted updates, reject every other one."""
+    members = {p.lower() for p in partners}
+    accept = {i: ctx.proposers[i].lower() in members for i in ctx.submitted}
+    return Verdict(accept=accept, reasons={i: "coalition partner" if ok else "not a partner" for i, ok in accept.items()})
 
 
 @dataclass
-class NoiseUpdate(Behaviour):
-    name: ClassVar[str] = "noise"
+class Byzantine(Behaviour):
+    """An adversary that poisons as proposer and, by default, also as voter.
+
+    The standard threat model is a coordinated Byzantine node, not one that attacks only
+    when it happens to be drawn as proposer: as a voter it accepts its coalition's updates
+    (`partners`, addresses) and rejects everyone else's, and commits the aggregate of the
+    partners' updates. Where honest stake is the majority of a round's voters this makes it
+    a minority voter (slashed `voterSlashBps`), so it cannot profit from the rounds in which
+    it only votes. `vote_honestly=True` is the weaker variant that attacks only as proposer
+    and votes with the honest rule.
+    """
+
     adversarial: ClassVar[bool] = True
+    partners: frozenset[str] = field(default_factory=frozenset)
+    vote_honestly: bool = False
+
+    def vote(self, ctx: VoteContext) -> Verdict:
+        if self.vote_honestly:
+            return super().vote(ctx)
+        return coalition_vote(ctx, self.partners)
+
+
+@dataclass
+class NoiseUpdate(Byzantine):
+    name: ClassVar[str] = "noise"
     scale: float = 1.0
 
     def make_update(self, ctx: ProposeContext) -> State:
@@ -105,9 +142,8 @@ class NoiseUpdate(Behaviour):
 
 
 @dataclass
-class SignFlip(Behaviour):
+class SignFlip(Byzantine):
     name: ClassVar[str] = "signflip"
-    adversarial: ClassVar[bool] = True
     boost: float = 10.0
 
     def make_update(self, ctx: ProposeContext) -> State:
@@ -116,18 +152,16 @@ class SignFlip(Behaviour):
 
 
 @dataclass
-class LabelFlip(Behaviour):
+class LabelFlip(Byzantine):
     name: ClassVar[str] = "labelflip"
-    adversarial: ClassVar[bool] = True
 
     def make_update(self, ctx: ProposeContext) -> State:
         return ctx.train(flip_labels=True)
 
 
 @dataclass
-class FreeRider(Behaviour):
+class FreeRider(Byzantine):
     name: ClassVar[str] = "freerider"
-    adversarial: ClassVar[bool] = True
 
     def make_update(self, ctx: ProposeContext) -> State:
         return ctx.global_state
@@ -145,22 +179,19 @@ class LazyVoter(Behaviour):
 
 
 @dataclass
-class Colluding(Behaviour):
-    """Members of a cartel: poison as proposers, accept only partners as voters."""
+class Colluding(Byzantine):
+    """A cartel: sign-flipped updates as proposers, partners only as voters (never honest votes:
+    `vote_honestly` is ignored, that is what distinguishes it from `signflip`)."""
 
     name: ClassVar[str] = "colluding"
-    adversarial: ClassVar[bool] = True
     evaluates: ClassVar[bool] = False
-    partners: frozenset[str] = field(default_factory=frozenset)
     boost: float = 10.0
 
     def make_update(self, ctx: ProposeContext) -> State:
         return ctx.combine(ctx.global_state, ctx.train(), -self.boost)
 
     def vote(self, ctx: VoteContext) -> Verdict:
-        partners = {p.lower() for p in self.partners}
-        accept = {i: ctx.proposers[i].lower() in partners for i in ctx.submitted}
-        return Verdict(accept=accept, reasons={i: "cartel partner" if ok else "not a partner" for i, ok in accept.items()})
+        return coalition_vote(ctx, self.partners)
 
 
 @dataclass

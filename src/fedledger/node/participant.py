@@ -48,7 +48,7 @@ from fedledger.node.behaviours import Behaviour, VoteContext
 from fedledger.node.learner import Learner, fedavg
 from fedledger.node.seeds import train_seed
 from fedledger.node.state import NodeState, VoteRecord
-from fedledger.node.voting import UpdateScore, VoteRule
+from fedledger.node.voting import StepView, UpdateScore, VoteRule
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of
 
@@ -72,6 +72,24 @@ def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
         d_norm = float(np.linalg.norm(deltas[i]))
         result[i] = float(np.dot(deltas[i], median) / (d_norm * m_norm)) if d_norm > 0 and m_norm > 0 else 0.0
     return result
+
+
+def step_cosines(deltas: dict[int, Any], step: Any) -> tuple[dict[int, float], float]:
+    """Cosine of each flat delta, and of their coordinate-wise median, to the previous global step.
+
+    The previous global step (global_r - global_{r-1}) was decided by the previous round's
+    stake majority and is public, so it is a reference the current round's proposers cannot
+    move, whatever share of them are attackers.
+    """
+    s_norm = float(np.linalg.norm(step))
+
+    def cos(v: Any) -> float:
+        v_norm = float(np.linalg.norm(v))
+        return float(np.dot(v, step) / (v_norm * s_norm)) if v_norm > 0 and s_norm > 0 else 0.0
+
+    keys = sorted(deltas)
+    median = np.median(np.stack([deltas[i] for i in keys]), axis=0)
+    return {i: cos(deltas[i]) for i in keys}, cos(median)
 
 
 def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
@@ -223,6 +241,22 @@ class Participant:
         if digest == ZERO_DIGEST:
             return digest, self.learner.initial_state(), True
         return digest, self._model(digest), False
+
+    def _previous_global(self, r: int, current: bytes) -> Any | None:
+        """The global model before the last change to the current one, or None if there is none.
+
+        Rebuilt from public data only (the `RoundFinalized` events' model hashes, the task's
+        initial model hash or the spec's initial model, and the store), so a restarted node
+        gets the same reference as every other voter.
+        """
+        cfg = self.config
+        history: list[bytes] = [bytes(cfg.initial_model_hash)]
+        events = sorted(self.task.events("RoundFinalized"), key=lambda ev: int(ev["args"]["round"]))
+        history += [bytes(ev["args"]["globalModelHash"]) for ev in events if int(ev["args"]["round"]) < r]
+        for digest in reversed(history):
+            if digest != current:
+                return self.learner.initial_state() if digest == ZERO_DIGEST else self._model(digest)
+        return None
 
     def _publish(self, state: Any) -> Digest32:
         start = time.perf_counter()
@@ -399,14 +433,31 @@ class Participant:
         def subset_metrics(subset: tuple[int, ...]) -> tuple[float, float]:
             return self.learner.metrics(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
 
-        def direction(subset: tuple[int, ...]) -> dict[int, float]:
-            start = time.perf_counter()
+        def fill_deltas() -> None:
             if not deltas:
                 base = self.learner.flatten(global_state)
                 deltas.update({i: self.learner.flatten(valid[i][0]) - base for i in valid})
+
+        def direction(subset: tuple[int, ...]) -> dict[int, float]:
+            start = time.perf_counter()
+            fill_deltas()
             cosines = median_cosines({i: deltas[i] for i in subset})
             self.timings["aggregate"] += time.perf_counter() - start
             return cosines
+
+        step_flat: list[Any] = []
+
+        def previous_step(subset: tuple[int, ...]) -> StepView | None:
+            if not step_flat:
+                prev = self._previous_global(r, bytes(global_digest))
+                step_flat.append(None if prev is None else self.learner.flatten(global_state) - self.learner.flatten(prev))
+            if step_flat[0] is None:
+                return None
+            start = time.perf_counter()
+            fill_deltas()
+            cosines, median_cosine = step_cosines({i: deltas[i] for i in subset}, step_flat[0])
+            self.timings["aggregate"] += time.perf_counter() - start
+            return StepView(cosines, median_cosine, float(np.linalg.norm(step_flat[0])))
 
         evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(
@@ -418,6 +469,7 @@ class Participant:
                 subset_metrics if evaluates else None,
                 self.vote_rule,
                 direction if evaluates else None,
+                previous_step if evaluates and not pioneer and self.vote_rule.use_previous_step else None,
             )
         )
         self.memo.setdefault(r, RoundMemo(role="voter")).verdicts = {i: verdict.reasons.get(i, "") for i in submitted}

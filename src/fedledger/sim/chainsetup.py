@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth_account import Account
+from eth_utils import keccak
+
 from fedledger.chain import ChainClient
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.factory import Stack, deploy_stack
@@ -62,14 +65,50 @@ def alliance_config(config: SimConfig, spec_hash: bytes) -> AllianceConfig:
     )
 
 
+PARTICIPANT_ETH = 10**21
+"""Gas money each simulated participant receives (wei)."""
+
+
+def _seed_bytes(seed: int) -> bytes:
+    return seed.to_bytes(32, "big", signed=True)
+
+
+def beacon_seed(seed: int) -> int:
+    """The embedded chain's `prevrandao` seed for a simulation seed (so role draws replay)."""
+    return int.from_bytes(keccak(b"fedledger-sim-beacon" + _seed_bytes(seed))[:8], "big")
+
+
+def participant_account(seed: int, index: int) -> Any:
+    """Participant `index`'s key, derived from the simulation seed.
+
+    Why: the proposer tickets hash the address, the training seeds too, so a replayable run
+    needs the same addresses every time; and a clean and an attacked run with the same seed
+    then draw the same roles, which is what the attack bench compares. A keccak output is a
+    valid secp256k1 key except with negligible probability.
+    """
+    return Account.from_key(keccak(b"fedledger-sim" + _seed_bytes(seed) + index.to_bytes(4, "big")))
+
+
 def setup(config: SimConfig, spec_hash: bytes, participants: int) -> SimChain:
-    """Deploy token + factory, create the task, and give each participant ETH and its stake."""
-    client = ChainClient.connect(config.rpc_url) if config.rpc_url else ChainClient.embedded()
+    """Deploy token + factory, create the task, and give each participant ETH and its stake.
+
+    On the embedded chain everything replays from `config.seed` (beacon and participant
+    keys). Against an external node (`rpc_url`) the keys are fresh random ones, because a
+    long-lived node keeps the balances and nonces of earlier runs with the same seed.
+    """
+    if config.rpc_url:
+        client = ChainClient.connect(config.rpc_url)
+    else:
+        client = ChainClient.embedded(beacon_seed=beacon_seed(config.seed))
     owner = client.dev_accounts()[0]
     stack = deploy_stack(client, owner)
     stack.token.mint(owner.address, config.reward_pool, owner)
     task = stack.factory.create_alliance_task(alliance_config(config, spec_hash), owner)
-    accounts = [client.new_account() for _ in range(participants)]
+    if config.rpc_url:
+        accounts = [client.new_account(PARTICIPANT_ETH) for _ in range(participants)]
+    else:
+        accounts = [participant_account(config.seed, i) for i in range(participants)]
+        client.wait_all([client.send_eth(a.address, PARTICIPANT_ETH, owner) for a in accounts])
     for account in accounts:
         stack.token.mint(account.address, config.stake, owner)
     return SimChain(

@@ -14,8 +14,9 @@ TOKEN = 10**18
 
 @dataclass
 class SimConfig:
-    """Everything that defines a run; equal configs give equal results (up to chain randomness
-    on a real node, where `prevrandao` differs)."""
+    """Everything that defines a run. On the embedded chain equal configs give identical
+    results (the beacon and the participant keys derive from `seed`); on a real node
+    (`rpc_url`) `prevrandao` and the keys differ, so role draws do too."""
 
     participants: int = 8
     rounds: int = 5
@@ -23,6 +24,12 @@ class SimConfig:
     """Dirichlet concentration of the label skew (smaller = more non-IID)."""
     adversaries: dict[str, int] = field(default_factory=dict)
     """behaviour name -> how many participants behave so (the rest are honest)."""
+    adversaries_vote_honestly: bool = False
+    vote_on_previous_step: bool = False
+    """honest voters also judge update directions against the previous global step (see
+    `VoteRule.use_previous_step` for why it is off by default)"""
+    """True: noise/signflip/labelflip/freerider attack only as proposers and vote with the
+    honest rule (the weaker variant); False (default): they vote as one Byzantine coalition."""
     dataset: str = "digits"
     model: str = "mlp"
     model_kwargs: dict[str, Any] = field(default_factory=lambda: {"hidden": [64]})

@@ -21,9 +21,10 @@ from typing import Any
 from fedledger.core.errors import FedledgerError
 from fedledger.core.records import TaskStatus
 from fedledger.learning.spec import TaskSpec
-from fedledger.node.behaviours import Behaviour, Colluding, make_behaviour
+from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
 from fedledger.node.participant import Participant
+from fedledger.node.voting import VoteRule
 from fedledger.sim import chainsetup
 from fedledger.sim.baseline import run_replayed_fedavg
 from fedledger.sim.config import SimConfig, make_spec
@@ -40,18 +41,32 @@ MAX_IDLE_SWEEPS = 10_000
 
 
 def assign_behaviours(config: SimConfig, addresses: list[str]) -> list[Behaviour]:
-    """Seeded assignment of the configured adversaries to participants; the rest are honest."""
+    """Seeded assignment of the configured adversaries to participants; the rest are honest.
+
+    All Byzantine adversaries of a run (noise, signflip, labelflip, freerider, colluding)
+    form one coalition: as voters they back each other's updates (see `Byzantine`).
+    """
     rng = random.Random(config.seed)
     order = list(range(len(addresses)))
     rng.shuffle(order)
-    behaviours: list[Behaviour] = [make_behaviour("honest") for _ in addresses]
+    chosen: dict[str, list[int]] = {}
     cursor = 0
     for name, count in sorted(config.adversaries.items()):
-        chosen = order[cursor : cursor + count]
+        chosen[name] = order[cursor : cursor + count]
         cursor += count
-        partners = frozenset(addresses[i] for i in chosen)
-        for i in chosen:
-            behaviours[i] = Colluding(partners=partners) if name == "colluding" else make_behaviour(name)
+    coalition = frozenset(
+        addresses[i] for name, idx in chosen.items() if issubclass(BEHAVIOURS[name], Byzantine) for i in idx  # type: ignore[arg-type]
+    )
+    behaviours: list[Behaviour] = [make_behaviour("honest") for _ in addresses]
+    for name, idx in chosen.items():
+        for i in idx:
+            if issubclass(BEHAVIOURS[name], Byzantine):  # type: ignore[arg-type]
+                params: dict[str, Any] = {"partners": coalition}
+                if name != "colluding":
+                    params["vote_honestly"] = config.adversaries_vote_honestly
+                behaviours[i] = make_behaviour(name, **params)
+            else:
+                behaviours[i] = make_behaviour(name)
     return behaviours
 
 
@@ -93,6 +108,7 @@ def run_simulation(config: SimConfig, progress: Progress | None = None, workdir:
                 behaviour,
                 test_fraction=config.local_test_fraction,
                 on_tx=meter,
+                vote_rule=VoteRule(use_previous_step=config.vote_on_previous_step),
             )
             for account, share, behaviour in zip(env.accounts, data.shares, behaviours)
         ]
