@@ -48,6 +48,7 @@ from fedledger.node.behaviours import Behaviour, VoteContext
 from fedledger.node.learner import Learner, fedavg
 from fedledger.node.seeds import train_seed
 from fedledger.node.state import NodeState, VoteRecord
+from fedledger.node.specs import fetch_spec
 from fedledger.node.voting import StepView, UpdateScore, VoteRule
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of
@@ -92,20 +93,6 @@ def step_cosines(deltas: dict[int, Any], step: Any) -> tuple[dict[int, float], f
     return {i: cos(deltas[i]) for i in keys}, cos(median)
 
 
-def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
-    """Fetch the task spec by its on-chain hash and check it hashes back to it.
-
-    The store already verifies the blob's sha-256; re-deriving the digest from the parsed
-    spec's canonical JSON also rejects a blob that is valid JSON but not canonical.
-    """
-    blob = store.get(cid_from_digest(spec_hash))
-    spec = TaskSpec.from_json(blob)
-    if spec.spec_digest() != bytes(spec_hash):
-        raise IntegrityError(
-            f"task spec {cid_from_digest(spec_hash)} is not in canonical form: its canonical JSON hashes to "
-            f"{spec.spec_digest().hex()}; publish the spec with TaskSpec.canonical_json()"
-        )
-    return spec
 
 
 @dataclass

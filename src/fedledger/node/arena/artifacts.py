@@ -22,6 +22,7 @@ from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
 from fedledger.learning.train import evaluate, initial_state
 from fedledger.learning.updates import bytes_to_state, validate_update
+from fedledger.node.specs import fetch_spec
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import CidLike, cid_from_digest, parse_cid
 
@@ -29,15 +30,6 @@ from fedledger.storage.cid import CidLike, cid_from_digest, parse_cid
 MAX_EVAL_SET_BYTES = 256 * 1024 * 1024
 
 
-def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
-    """The task spec with on-chain hash `spec_hash`, checked to be in canonical form."""
-    spec = TaskSpec.from_json(store.get(cid_from_digest(spec_hash)))
-    if spec.spec_digest() != bytes(spec_hash):
-        raise IntegrityError(
-            f"task spec {cid_from_digest(spec_hash)} is not canonical: its canonical JSON hashes to "
-            f"{spec.spec_digest().hex()}; publish the spec with TaskSpec.canonical_json()"
-        )
-    return spec
 
 
 # ---------------------------------------------------------------------- evaluation set
