@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.core.errors import FedledgerError
-from fedledger.core.records import TaskStatus
+
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
 from fedledger.node.participant import Participant
 from fedledger.node.voting import VoteRule
+from fedledger.sim.clock import advance_alliance_round
 from fedledger.sim import chainsetup
 from fedledger.sim.baseline import run_replayed_fedavg
 from fedledger.sim.config import SimConfig, make_spec
@@ -209,7 +210,7 @@ def _drive(
         idle_sweeps += 1
         if idle_sweeps > MAX_IDLE_SWEEPS:
             raise FedledgerError("simulation stalled: no node can act and no deadline is pending")
-        if not _advance_to_next_deadline(env):
+        if not advance_alliance_round(env.task):
             if all(n.done or not n.behaviour.shows_up for n in nodes):
                 break
 
@@ -224,22 +225,6 @@ def _node_timings(nodes: list[Participant]) -> dict[str, float]:
         "train": sum(lr.train_seconds for lr in learners),
         "evaluate": sum(lr.eval_seconds for lr in learners),
     }
-
-
-def _advance_to_next_deadline(env: chainsetup.SimChain) -> bool:
-    """Move chain time just past the next pending phase deadline; False if none is pending."""
-    task = env.task
-    if task.status() != TaskStatus.TRAINING:
-        return False
-    info = task.round_info(task.current_round())
-    if info.finalized:
-        return False
-    now = env.client.now()
-    for deadline in (info.propose_deadline, info.commit_deadline, info.reveal_deadline):
-        if deadline >= now:
-            env.client.advance_time(deadline - now + 1)
-            return True
-    return False
 
 
 def _record_round(

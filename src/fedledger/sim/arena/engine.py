@@ -24,12 +24,13 @@ from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.arena import ArenaTaskClient, alliance_config_hash
 from fedledger.chain.factory import Stack, deploy_stack
 from fedledger.core.errors import ConfigError, FedledgerError
-from fedledger.core.records import AllianceConfig, ArenaConfig, ArenaPhase, ArenaStatus, TaskStatus
+from fedledger.core.records import AllianceConfig, ArenaConfig, ArenaPhase, ArenaStatus
 from fedledger.learning.data import Dataset, load_dataset
 from fedledger.learning.partition import iid, train_test_split
 from fedledger.node.arena import ArenaCreator, ArenaTrainer, ArenaValidator, make_validator_behaviour
 from fedledger.node.behaviours import Behaviour
 from fedledger.node.participant import Participant
+from fedledger.sim.clock import advance_alliance_round, advance_past_next_deadline
 from fedledger.sim.arena.config import TOKEN, ArenaSimConfig, make_arena_spec
 from fedledger.sim.arena.report import (
     AllianceResult,
@@ -109,26 +110,7 @@ def _advance_arena(task: ArenaTaskClient) -> bool:
     p = task.progress()
     if p.status is not ArenaStatus.ACTIVE:
         return False
-    now = task.client.now()
-    for deadline in (p.submission_deadline, p.commit_deadline, p.reveal_deadline):
-        if deadline >= now:
-            task.client.advance_time(deadline - now + 1)
-            return True
-    return False
-
-
-def _advance_alliance(task: AllianceTaskClient) -> bool:
-    if task.status() != TaskStatus.TRAINING:
-        return False
-    info = task.round_info(task.current_round())
-    if info.finalized:
-        return False
-    now = task.client.now()
-    for deadline in (info.propose_deadline, info.commit_deadline, info.reveal_deadline):
-        if deadline >= now:
-            task.client.advance_time(deadline - now + 1)
-            return True
-    return False
+    return advance_past_next_deadline(task.client, (p.submission_deadline, p.commit_deadline, p.reveal_deadline))
 
 
 def _arena_liabilities(task: ArenaTaskClient) -> int:
@@ -355,7 +337,7 @@ def _run_alliance(config: ArenaSimConfig, stack: Stack, alliance: AllianceTaskCl
         idle += 1
         if idle > MAX_IDLE_SWEEPS:
             raise FedledgerError("derived alliance stalled: no participant can act and no deadline is pending")
-        _advance_alliance(alliance)
+        advance_alliance_round(alliance)
     # the creator collects the unspent pool refund (the Arena creator is the Alliance creator)
     if alliance.participant_info(creator.address).claimable > 0:
         alliance.withdraw(creator.account)
