@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.core.errors import FedledgerError
-
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
 from fedledger.node.participant import Participant
 from fedledger.node.voting import VoteRule
-from fedledger.sim.clock import advance_alliance_round
 from fedledger.sim import chainsetup
 from fedledger.sim.baseline import run_replayed_fedavg
+from fedledger.sim.clock import advance_alliance_round
 from fedledger.sim.config import SimConfig, make_spec
 from fedledger.sim.data import make_sim_data
 from fedledger.sim.report import ParticipantSummary, RoundRecord, SimReport
