@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from fedledger.core.errors import ValidationError
-from fedledger.learning.data import load_csv, load_dataset, load_digits, load_digits28, load_npz, make_synthetic
+from fedledger.learning.data import (
+    load_csv,
+    load_dataset,
+    load_digits,
+    load_digits28,
+    load_npz,
+    make_digits28aug,
+    make_synthetic,
+)
 from fedledger.learning.spec import DatasetSpec
 
 SCHEMA = DatasetSpec(name="csv", num_features=3, num_classes=2, input_shape=(3,), label_column="y")
@@ -21,6 +29,25 @@ def test_bundled_digits() -> None:
     assert big.x.shape == (1797, 784) and big.input_shape == (1, 28, 28)
     assert np.array_equal(big.x, load_digits28().x)
     assert np.array_equal(big.y, d.y)
+
+
+def test_digits28aug_seeded_jittered_and_sized() -> None:
+    a = make_digits28aug(3000, seed=1)
+    assert a.x.shape == (3000, 784) and a.input_shape == (1, 28, 28) and a.x.dtype == np.float32
+    assert 0.0 <= a.x.min() and a.x.max() <= 1.0
+    again = make_digits28aug(3000, seed=1)
+    assert np.array_equal(a.x, again.x) and np.array_equal(a.y, again.y)
+    assert not np.array_equal(a.x, make_digits28aug(3000, seed=2).x)
+    # every source digit is used once before any repeats, so the classes stay balanced
+    counts = np.bincount(a.y, minlength=10)
+    assert counts.min() > 0.8 * counts.max()
+    # samples drawn from the same source differ (jitter), yet stay close to its upscaled image
+    d = load_digits()
+    first, second = make_digits28aug(2 * len(d), seed=3).x.reshape(2, len(d), -1)
+    assert not np.array_equal(np.sort(first, axis=1), np.sort(second, axis=1))
+    spec = DatasetSpec(name="digits28aug", num_features=784, num_classes=10, input_shape=(1, 28, 28), num_samples=500)
+    loaded = load_dataset(spec, seed=4)
+    assert len(loaded) == 500 and np.array_equal(loaded.x, make_digits28aug(500, seed=4).x)
 
 
 def test_load_dataset_checks_spec() -> None:
