@@ -16,9 +16,12 @@ import fedledger
 from fedledger.core.errors import AggregationError
 from fedledger.learning import aggregate as agg
 from fedledger.learning.aggregate import (
+    MEDIAN_CHUNK,
     coordinate_median,
     fedavg,
     get_strategy,
+    median_alignment,
+    median_network,
     multi_krum,
     multi_krum_select,
     trimmed_mean,
@@ -184,3 +187,34 @@ def test_strategies_by_name() -> None:
         get_strategy("krum2")
     with pytest.raises(AggregationError, match="rejected parameters"):
         get_strategy("median", beta=1)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 7, 8, 9, 16, 33])
+def test_median_alignment_matches_numpy_median(k: int) -> None:
+    """The sorting-network median (and the np.median fallback above 32 rows) equals
+    np.median exactly, ties included, across block boundaries."""
+    rng = np.random.default_rng(k)
+    size = MEDIAN_CHUNK + 123
+    rows = [rng.integers(-2, 3, size).astype(np.float64) for _ in range(k)]  # many ties
+    rows[0][:50] = rng.standard_normal(50)
+    ref = rng.standard_normal(size)
+    m = np.median(np.stack(rows), axis=0)
+    al = median_alignment(rows, ref)
+    assert np.allclose(al.row_median, [r @ m for r in rows], rtol=1e-12, atol=1e-9)
+    assert np.isclose(al.median_sq, m @ m) and np.isclose(al.median_ref, m @ ref) and np.isclose(al.ref_sq, ref @ ref)
+    assert np.allclose(al.row_sq, [r @ r for r in rows]) and np.allclose(al.row_ref, [r @ ref for r in rows])
+    assert median_alignment(rows).row_ref is None
+
+
+def test_median_network_is_pruned_and_sorts_the_middle() -> None:
+    import itertools
+
+    for k in range(1, 9):
+        net = median_network(k)
+        for perm in itertools.permutations(range(k)):
+            wires = list(perm)
+            for a, b in net:
+                if wires[a] > wires[b]:
+                    wires[a], wires[b] = wires[b], wires[a]
+            assert wires[(k - 1) // 2] == (k - 1) // 2 and wires[k // 2] == k // 2
+    assert len(median_network(5)) < 9  # a full 5-sorter needs 9 comparators

@@ -15,6 +15,8 @@ of a round commit to the same aggregate hash.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -278,6 +280,145 @@ def multi_krum(
     chosen = multi_krum_select(states, f, m)
     chosen_weights = None if weights is None else [weights[i] for i in chosen]
     return fedavg([states[i] for i in chosen], chosen_weights)
+
+
+# ---------------------------------------------------------------------- median alignment
+MEDIAN_CHUNK = 1 << 14
+"""Coordinates per working block of `median_alignment`: k float64 lanes of 128 KiB each, so
+the compare-exchange passes of a block stay in cache."""
+
+MEDIAN_NETWORK_MAX = 32
+"""Up to this many rows the median comes from a pruned sorting network (element-wise min /
+max passes); above it from `np.median` per block."""
+
+
+def _batcher_pairs(n: int) -> list[tuple[int, int]]:
+    """Comparators of Batcher's odd-even merge sort for `n` (a power of two) wires."""
+    pairs: list[tuple[int, int]] = []
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+@lru_cache(maxsize=64)
+def median_network(k: int) -> tuple[tuple[int, int], ...]:
+    """Compare-exchange pairs (low wire first) that leave the middle wire(s) of `k` values
+    in sorted position: Batcher's network for the next power of two, minus comparators that
+    touch a padding wire (padding is +inf, so they never swap) and minus those no middle
+    output depends on (walked back from the middle wires)."""
+    size = 1
+    while size < k:
+        size *= 2
+    pairs = [(a, b) for a, b in _batcher_pairs(size) if b < k]
+    needed = {(k - 1) // 2, k // 2}
+    kept: list[tuple[int, int]] = []
+    for a, b in reversed(pairs):
+        if a in needed or b in needed:
+            kept.append((a, b))
+            needed.update((a, b))
+    return tuple(reversed(kept))
+
+
+@dataclass(frozen=True)
+class MedianAlignment:
+    """Inner products of k rows, their coordinate-wise median m and an optional reference r.
+
+    Everything a direction screen needs (cosines to the median, to a reference, norms)
+    without keeping m or any (k × N) stack in memory.
+    """
+
+    row_median: np.ndarray
+    """<row_i, m> for each row (float64, length k)."""
+    row_sq: np.ndarray
+    """<row_i, row_i>."""
+    median_sq: float
+    """<m, m>."""
+    row_ref: np.ndarray | None = None
+    """<row_i, r>, when a reference was given."""
+    median_ref: float | None = None
+    """<m, r>."""
+    ref_sq: float | None = None
+    """<r, r>."""
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    # einsum's own loop, not BLAS: BLAS threads spin against the trainer on a busy machine
+    # (8 ms instead of 0.6 ms for 1M elements measured on 2 cores) and their reduction order
+    # depends on the thread count.
+    return float(np.einsum("i,i->", a, b))
+
+
+def median_alignment(rows: Sequence[np.ndarray], reference: np.ndarray | None = None) -> MedianAlignment:
+    """One blocked pass over k equal-length float64 rows: the coordinate-wise median m of
+    the rows (as `np.median`: the middle value, or the mean of the two middle values) and
+    the inner products in `MedianAlignment`.
+
+    Why not `np.median(np.stack(rows), axis=0)`? numpy selects along the strided axis one
+    column at a time (77 ms for 4 x 1M on the reference machine) and the stack copies
+    everything first; the sorting network here is a few vectorised min/max passes over
+    cache-sized blocks (about 10 ms for the same input). Deterministic: fixed block order,
+    fixed comparator order, einsum sums, so every voter gets the same bits.
+    """
+    k = len(rows)
+    if k == 0:
+        raise AggregationError("median of no rows")
+    flats = [np.ascontiguousarray(r, dtype=np.float64).reshape(-1) for r in rows]
+    size = flats[0].size
+    for i, f in enumerate(flats):
+        if f.size != size:
+            raise AggregationError(f"row {i} has {f.size} elements, row 0 has {size}")
+    ref = None if reference is None else np.ascontiguousarray(reference, dtype=np.float64).reshape(-1)
+    if ref is not None and ref.size != size:
+        raise AggregationError(f"reference has {ref.size} elements, the rows have {size}")
+    network = median_network(k) if k <= MEDIAN_NETWORK_MAX else None
+    lo, hi = (k - 1) // 2, k // 2
+    width = min(MEDIAN_CHUNK, max(size, 1))
+    buf = np.empty((k + 1, width), dtype=np.float64)
+    med_buf = np.empty(width, dtype=np.float64)
+    row_median = np.zeros(k)
+    row_sq = np.zeros(k)
+    row_ref = np.zeros(k)
+    median_sq = median_ref = ref_sq = 0.0
+    for start in range(0, size, MEDIAN_CHUNK):
+        stop = min(start + MEDIAN_CHUNK, size)
+        chunks = [f[start:stop] for f in flats]
+        if network is not None:
+            lanes = [buf[i, : stop - start] for i in range(k)]
+            spare = buf[k, : stop - start]
+            for i, c in enumerate(chunks):
+                lanes[i][...] = c
+            for a, b in network:
+                np.minimum(lanes[a], lanes[b], out=spare)
+                np.maximum(lanes[a], lanes[b], out=lanes[b])
+                lanes[a], spare = spare, lanes[a]
+            if lo == hi:
+                m = lanes[lo]
+            else:
+                m = np.add(lanes[lo], lanes[hi], out=med_buf[: stop - start])
+                m /= 2.0
+        else:
+            m = np.median(np.stack(chunks), axis=0)
+        median_sq += _dot(m, m)
+        for i, c in enumerate(chunks):
+            row_median[i] += _dot(c, m)
+            row_sq[i] += _dot(c, c)
+        if ref is not None:
+            r = ref[start:stop]
+            median_ref += _dot(m, r)
+            ref_sq += _dot(r, r)
+            for i, c in enumerate(chunks):
+                row_ref[i] += _dot(c, r)
+    if ref is None:
+        return MedianAlignment(row_median, row_sq, median_sq)
+    return MedianAlignment(row_median, row_sq, median_sq, row_ref, median_ref, ref_sq)
 
 
 # ---------------------------------------------------------------------- strategies

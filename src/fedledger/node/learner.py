@@ -126,6 +126,12 @@ class Learner:
         return np.concatenate([np.asarray(state[k], dtype=np.float64).ravel() for k in sorted(state)])
 
     @staticmethod
+    def median_alignment(rows: list[np.ndarray], reference: np.ndarray | None = None) -> _agg.MedianAlignment:
+        """Inner products of flat rows with their coordinate-wise median (and `reference`),
+        in one blocked pass: what the voters' direction screen needs (see `median_alignment`)."""
+        return _agg.median_alignment(rows, reference)
+
+    @staticmethod
     def norm(state: State) -> float:
         return float(np.sqrt(sum(float(np.square(np.asarray(v, dtype=np.float64)).sum()) for v in state.values())))
 

@@ -63,15 +63,16 @@ def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
     """Cosine of each flat delta to the coordinate-wise median of all of them.
 
     Objective (computed from public updates only), so every honest voter gets the same
-    numbers. A zero vector has cosine 0 with anything.
+    numbers. A zero vector has cosine 0 with anything. The median and the inner products
+    come from one blocked pass (`Learner.median_alignment`), never a (k x N) stack.
     """
     keys = sorted(deltas)
-    median = np.median(np.stack([deltas[i] for i in keys]), axis=0)
-    m_norm = float(np.linalg.norm(median))
+    al = Learner.median_alignment([deltas[i] for i in keys])
+    m_norm = float(np.sqrt(al.median_sq))
     result: dict[int, float] = {}
-    for i in keys:
-        d_norm = float(np.linalg.norm(deltas[i]))
-        result[i] = float(np.dot(deltas[i], median) / (d_norm * m_norm)) if d_norm > 0 and m_norm > 0 else 0.0
+    for j, i in enumerate(keys):
+        d_norm = float(np.sqrt(al.row_sq[j]))
+        result[i] = float(al.row_median[j] / (d_norm * m_norm)) if d_norm > 0 and m_norm > 0 else 0.0
     return result
 
 
@@ -82,15 +83,16 @@ def step_cosines(deltas: dict[int, Any], step: Any) -> tuple[dict[int, float], f
     stake majority and is public, so it is a reference the current round's proposers cannot
     move, whatever share of them are attackers.
     """
-    s_norm = float(np.linalg.norm(step))
-
-    def cos(v: Any) -> float:
-        v_norm = float(np.linalg.norm(v))
-        return float(np.dot(v, step) / (v_norm * s_norm)) if v_norm > 0 and s_norm > 0 else 0.0
-
     keys = sorted(deltas)
-    median = np.median(np.stack([deltas[i] for i in keys]), axis=0)
-    return {i: cos(deltas[i]) for i in keys}, cos(median)
+    al = Learner.median_alignment([deltas[i] for i in keys], step)
+    s_norm = float(np.sqrt(al.ref_sq or 0.0))
+
+    def cos(dot: float, sq: float) -> float:
+        v_norm = float(np.sqrt(sq))
+        return float(dot / (v_norm * s_norm)) if v_norm > 0 and s_norm > 0 else 0.0
+
+    assert al.row_ref is not None and al.median_ref is not None
+    return {i: cos(al.row_ref[j], al.row_sq[j]) for j, i in enumerate(keys)}, cos(al.median_ref, al.median_sq)
 
 
 
