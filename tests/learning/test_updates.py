@@ -88,3 +88,24 @@ def test_nan_survives_bytes_and_is_caught() -> None:
     bad["w"][1, 1] = float("nan")
     with pytest.raises(UpdateValidationError, match="'w'"):
         validate_update(bytes_to_state(state_to_bytes(bad)), ref)
+
+
+def test_distance_matches_float64_reference_for_every_dtype() -> None:
+    """The blocked numpy distance equals a plain float64 computation, across blocks and dtypes."""
+    from fedledger.learning.updates import VALIDATE_CHUNK
+
+    g = torch.Generator().manual_seed(5)
+    ref = {
+        "big": torch.randn(VALIDATE_CHUNK + 17, generator=g),
+        "half": torch.randn(33, generator=g).to(torch.bfloat16),
+        "count": torch.tensor([3], dtype=torch.int64),
+        "mask": torch.tensor([True, False]),
+    }
+    upd = {
+        "big": ref["big"] + torch.randn(VALIDATE_CHUNK + 17, generator=g),
+        "half": (ref["half"].float() + 1).to(torch.bfloat16),
+        "count": torch.tensor([5], dtype=torch.int64),
+        "mask": torch.tensor([False, False]),
+    }
+    expected = sum(float(((upd[k].double() - ref[k].double()) ** 2).sum()) for k in ref)
+    assert validate_update(upd, ref) == pytest.approx(expected ** 0.5, rel=1e-12)
