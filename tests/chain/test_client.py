@@ -206,3 +206,51 @@ def test_seeded_embedded_beacon_replays_exactly() -> None:
 
     first = beacon(7)
     assert first == beacon(7) and first[0] != first[1] and first != beacon(8)
+
+
+def test_embedded_fast_views_equal_the_web3_path() -> None:
+    """Views answered straight from py-evm decode to exactly what web3's eth_call path
+    returns (structs, address arrays, strings), follow new blocks and time travel, and a
+    reverting view still raises the decoded error."""
+    from tests.contracts.alliance_harness import GAS_START, deploy_stack
+
+    client = ChainClient.embedded(beacon_seed=7)
+    stack = deploy_stack(client)
+    creator, *people = stack.people(4)
+    task = stack.create_task(creator, minParticipants=3, maxParticipants=3)
+    stack.join_all(task, people, [100 * 10**18] * 3)
+    stack.tx(task.functions.startRound(), people[0], GAS_START)
+    fns = [
+        task.functions.config(),
+        task.functions.status(),
+        task.functions.roundInfo(0),
+        task.functions.participants(),
+        task.functions.participantInfo(people[1].address),
+        task.functions.voteOf(0, people[2].address),
+        stack.token.functions.name(),
+        stack.token.functions.balanceOf(people[0].address),
+        stack.token.functions.owner(),
+    ]
+
+    def both() -> tuple[list[Any], list[Any]]:
+        client._view_cache.clear()
+        fast = [client.call(fn) for fn in fns]
+        views, client._views = client._views, None
+        try:
+            client._view_cache.clear()
+            slow = [client.call(fn) for fn in fns]
+        finally:
+            client._views = views
+        return fast, slow
+
+    fast, slow = both()
+    assert fast == slow and [type(v) for v in fast] == [type(v) for v in slow]
+    assert len(fast[2][4]) >= 1  # roundInfo's proposer addresses
+    before = fast
+    client.advance_time(4000)
+    stack.tx(stack.token.functions.mint(people[0].address, 5), stack.owner, 250_000)
+    fast, slow = both()
+    assert fast == slow and fast != before
+    with pytest.raises(RevertError) as info:
+        client.call(stack.token.functions.mint(people[0].address, 1), sender=people[0].address)
+    assert info.value.error_name == "OwnableUnauthorizedAccount"

@@ -168,6 +168,70 @@ def make_embedded_provider(beacon_seed: int | None = None) -> Any:
     return EthereumTesterProvider(ethereum_tester=EthereumTester(backend=_randao_backend(beacon_seed)), api_endpoints=endpoints)
 
 
+class EmbeddedViews:
+    """Read-only calls straight into py-evm, one warm state object per head block.
+
+    eth-tester builds a fresh VM and state (cold account and storage caches, so every read
+    walks the state trie) for each `eth_call`, and web3 wraps it in a dozen middlewares and
+    formatters: a 1-slot view costs about 4.5 ms, of which the EVM needs under 1 ms. Here a
+    call runs against the state of the latest mined block exactly as eth-tester's "latest"
+    does (same header, so the same number, timestamp and prevrandao), inside a snapshot that
+    is reverted at once, and the state object is kept until a new block is mined, so
+    repeated views hit warm caches.
+
+    `call` returns None whenever it cannot answer plainly (a revert, an exceptional halt, an
+    unaffordable caller, anything unexpected): the caller then takes the ordinary web3 path,
+    which reproduces and decodes the failure, so errors look the same either way.
+    """
+
+    def __init__(self, provider: Any) -> None:
+        self._backend = provider.ethereum_tester.backend
+        self._key: tuple[int, bytes] | None = None
+        self._vm: Any = None
+        self._state: Any = None
+        self._header: Any = None
+
+    def _warm_state(self) -> tuple[Any, Any, Any]:
+        chain = self._backend.chain
+        # The pending header's parent is the latest mined block: it changes with every
+        # mined block, time travel, snapshot revert or reset, and only then.
+        key = (id(chain), bytes(chain.header.parent_hash))
+        if key != self._key:
+            header = chain.get_canonical_head()
+            vm = chain.get_vm(at_header=header)
+            self._vm, self._state, self._header, self._key = vm, vm.state, header, key
+        return self._vm, self._state, self._header
+
+    def call(self, to: bytes, data: bytes, sender: bytes) -> bytes | None:
+        """Return data of a call from `sender` to `to` (canonical addresses), or None."""
+        from eth.vm.spoof import SpoofTransaction
+
+        try:
+            vm, state, header = self._warm_state()
+            unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
+                chain_id=self._backend.chain.chain_id,
+                nonce=state.get_nonce(sender),
+                max_priority_fee_per_gas=0,
+                max_fee_per_gas=header.base_fee_per_gas,
+                gas=header.gas_limit,
+                to=to,
+                value=0,
+                data=data,
+                access_list=(),
+            )
+            snapshot = state.snapshot()
+            try:
+                computation = state.apply_transaction(SpoofTransaction(unsigned, from_=sender))
+            finally:
+                state.revert(snapshot)
+        except Exception:  # noqa: BLE001 - any surprise: let the reference path answer
+            self._key = None
+            return None
+        if computation.is_error:
+            return None
+        return bytes(computation.output)
+
+
 def embedded_dev_accounts(provider: Any) -> list[LocalAccount]:
     """eth-tester's pre-funded accounts, rebuilt from the backend's own keys."""
     keys = provider.ethereum_tester.backend.account_keys

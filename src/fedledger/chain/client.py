@@ -35,13 +35,19 @@ from web3.exceptions import (
     Web3RPCError,
     Web3ValidationError,
 )
+from eth_abi.exceptions import DecodingError
+from eth_utils import to_canonical_address
+from eth_utils.abi import get_abi_output_types
+from web3._utils.abi import map_abi_data
 from web3._utils.method_formatters import receipt_formatter
+from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 from web3.datastructures import AttributeDict
 from web3.types import EventData, TxParams, TxReceipt
 
 from fedledger.chain.artifacts import load_artifact
 from fedledger.chain.backends import (
     EmbeddedFailure,
+    EmbeddedViews,
     RawRevert,
     anvil_dev_accounts,
     embedded_dev_accounts,
@@ -69,6 +75,10 @@ VIEW_CALLER = "0x0000000000000000000000000000000000000000"
 VIEW_CACHE_SIZE = 4096
 
 
+_MISS = object()
+"""`_fast_view`'s "no answer" (None is a legitimate decoded value)."""
+
+
 class ChainClient:
     """A connection to one chain plus the local signing, nonce and fee state for it."""
 
@@ -86,6 +96,7 @@ class ChainClient:
         self._default_caller: str | None = None
         self._receipt_cache: dict[bytes, TxReceipt] = {}
         self._rejections: tuple[type[Exception], ...] = embedded_rejections() if is_embedded else ()
+        self._views: EmbeddedViews | None = EmbeddedViews(w3.provider) if is_embedded else None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -272,13 +283,32 @@ class ChainClient:
             key = (fn.address, _encode(fn), frm)
             if key in self._view_cache:
                 return copy.deepcopy(self._view_cache[key])
-        with self._decoding_reverts(f"call {fn.fn_name}"):
-            result = fn.call(params, block_identifier=block)
+        result = self._fast_view(fn, frm) if cacheable else _MISS
+        if result is _MISS:
+            with self._decoding_reverts(f"call {fn.fn_name}"):
+                result = fn.call(params, block_identifier=block)
         if cacheable:
             if len(self._view_cache) >= VIEW_CACHE_SIZE:
                 self._view_cache.clear()
             self._view_cache[key] = copy.deepcopy(result)
         return result
+
+    def _fast_view(self, fn: ContractFunction, frm: str) -> Any:
+        """An embedded view run straight on py-evm and decoded exactly as web3 decodes it
+        (same codec, same return normalizers, one value unwrapped); `_MISS` if the fast path
+        cannot answer (a revert, tuple decoding), so `fn.call` answers, errors included."""
+        if self._views is None or fn.decode_tuples:
+            return _MISS
+        raw = self._views.call(to_canonical_address(fn.address), _encode(fn), to_canonical_address(frm))
+        if raw is None:
+            return _MISS
+        types = list(get_abi_output_types(fn.abi))
+        try:
+            decoded = self.w3.codec.decode(types, raw)
+        except DecodingError:
+            return _MISS
+        normalized = map_abi_data([*BASE_RETURN_NORMALIZERS, *fn._return_data_normalizers], types, decoded)
+        return normalized[0] if len(normalized) == 1 else normalized
 
     def _view_caller(self) -> str:
         """A funded address for calls that name no sender (eth-tester checks it can pay gas)."""
