@@ -109,3 +109,24 @@ def test_distance_matches_float64_reference_for_every_dtype() -> None:
     }
     expected = sum(float(((upd[k].double() - ref[k].double()) ** 2).sum()) for k in ref)
     assert validate_update(upd, ref) == pytest.approx(expected ** 0.5, rel=1e-12)
+
+
+def test_state_to_bytes_equals_safetensors_save_for_every_dtype() -> None:
+    """Our writer lays out exactly what safetensors writes (dtype order, names, padding),
+    including empty, scalar, non-ASCII-named and storage-sharing tensors."""
+    from safetensors.torch import save
+
+    dtypes = [
+        torch.bool, torch.uint8, torch.int8, torch.int16, torch.uint16, torch.float16, torch.bfloat16,
+        torch.int32, torch.uint32, torch.float32, torch.float64, torch.int64, torch.uint64, torch.complex64,
+        torch.float8_e4m3fn, torch.float8_e5m2,
+    ]
+    g = torch.Generator().manual_seed(0)
+    state = {f"layer.{i}.w": (torch.randn(3, i + 1, generator=g) * 10).to(d) for i, d in enumerate(dtypes)}
+    shared = torch.randn(4, 4, generator=g)
+    state.update({"empty": torch.zeros(0, 3), "scalar": torch.tensor(3.5), "ünï": torch.ones(2),
+                  "tied": shared, "tied_row": shared[1], "strided": shared.t()})
+    expected = bytes(save({k: v.clone().contiguous() for k, v in state.items()}))
+    assert state_to_bytes(state) == expected
+    back = bytes_to_state(expected)
+    assert torch.equal(back["strided"], shared.t()) and torch.equal(back["tied_row"], shared[1])

@@ -9,7 +9,9 @@ sha-256 digests in every process: the digest is what goes on-chain.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,8 +26,39 @@ State = dict[str, torch.Tensor]
 """A model's state: tensor name -> CPU tensor (what `nn.Module.state_dict()` returns)."""
 
 
+_ST_DTYPES: dict[torch.dtype, str] = {
+    torch.uint64: "U64",
+    torch.int64: "I64",
+    torch.float64: "F64",
+    torch.complex64: "C64",
+    torch.float32: "F32",
+    torch.uint32: "U32",
+    torch.int32: "I32",
+    torch.bfloat16: "BF16",
+    torch.float16: "F16",
+    torch.uint16: "U16",
+    torch.int16: "I16",
+    torch.float8_e4m3fn: "F8_E4M3",
+    torch.float8_e5m2: "F8_E5M2",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+"""safetensors' dtype names, in the order safetensors lays tensors out (its dtype enum,
+descending; then by name). `state_to_bytes` writes exactly the bytes `safetensors.save`
+would (a test holds the two equal), so digests do not depend on which writer made them."""
+_ST_RANK = {dtype: rank for rank, dtype in enumerate(_ST_DTYPES)}
+
+
 def state_to_bytes(state: Mapping[str, torch.Tensor]) -> bytes:
-    """Serialise a state to safetensors bytes, byte-identical for equal states."""
+    """Serialise a state to safetensors bytes, byte-identical for equal states.
+
+    Written here rather than by `safetensors.torch.save`, which copies every tensor three
+    times (a clone against shared storage, `tobytes`, its own buffer) before the final bytes:
+    for a 1M-parameter model that is 16 MB of freshly touched memory and ~8 ms per call,
+    against one copy straight into the result here. Same layout, same bytes (see
+    `_ST_DTYPES`); dtypes outside that table, or a big-endian host, use safetensors itself.
+    """
     if not state:
         raise UpdateValidationError("cannot serialise an empty model state")
     tensors: dict[str, torch.Tensor] = {}
@@ -33,9 +66,23 @@ def state_to_bytes(state: Mapping[str, torch.Tensor]) -> bytes:
         value = state[key]
         if not isinstance(value, torch.Tensor):
             raise UpdateValidationError(f"state[{key!r}] is {type(value).__name__}, not a torch.Tensor")
+        tensors[key] = value.detach().to("cpu").contiguous()
+    if sys.byteorder != "little" or any(t.dtype not in _ST_RANK for t in tensors.values()):
         # clone() so tensors that share storage (tied weights, views) serialise separately.
-        tensors[key] = value.detach().to("cpu").contiguous().clone()
-    return bytes(_st_save(tensors))
+        return bytes(_st_save({k: t.clone() for k, t in tensors.items()}))
+    order = sorted(tensors, key=lambda k: (_ST_RANK[tensors[k].dtype], k))
+    header: dict[str, dict[str, object]] = {}
+    chunks: list[memoryview] = []
+    offset = 0
+    for key in order:
+        t = tensors[key]
+        raw = memoryview(t.reshape(-1).view(torch.uint8).numpy()) if t.numel() else memoryview(b"")
+        header[key] = {"dtype": _ST_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + raw.nbytes]}
+        chunks.append(raw)
+        offset += raw.nbytes
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return b"".join([len(text).to_bytes(8, "little"), text, *chunks])
 
 
 def bytes_to_state(data: bytes, max_bytes: int | None = None) -> State:
