@@ -6,10 +6,15 @@ import json
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from fedledger.chain.client import ChainClient
+from fedledger.chain.factory import FactoryClient
 from fedledger.cli.main import app
+from fedledger.node.specs import fetch_spec, fetch_validation_set
+from fedledger.storage.local import LocalStore
 
 runner = CliRunner()
 
@@ -56,15 +61,24 @@ def test_task_create_show_list_on_a_real_node(tmp_path: Path, anvil_url: str) ->
     deployment = tmp_path / "deployment.json"
     store = tmp_path / "blobs"
     assert runner.invoke(app, ["chain", "--rpc-url", anvil_url, "--deployment", str(deployment)]).exit_code == 0
+    validation = tmp_path / "public.npz"
+    rng = np.random.default_rng(0)
+    np.savez(validation, x=rng.random((30, 64), dtype=np.float32), y=rng.integers(0, 10, 30))
     created = runner.invoke(
         app,
         ["task", "create", "--deployment", str(deployment), "--dev-account", "0", "--mint",
-         "--storage", str(store), "--rounds", "2", "--reward", "50"],
+         "--storage", str(store), "--rounds", "2", "--reward", "50", "--validation", str(validation)],
     )
     assert created.exit_code == 0, created.output
     address = created.output.strip().splitlines()[-1]
     assert address.startswith("0x")
     assert any(store.rglob("bafkrei*")), "the spec blob is in the store"
+    factory = FactoryClient.at(ChainClient.connect(anvil_url), json.loads(deployment.read_text())["factory"])
+    spec_hash = factory.task(address).config().spec_hash
+    published = fetch_spec(LocalStore(store), spec_hash)
+    assert published.validation is not None and published.validation.num_samples == 30
+    public = fetch_validation_set(LocalStore(store), published)
+    assert public is not None and len(public) == 30
 
     shown = runner.invoke(app, ["task", "show", address, "--deployment", str(deployment)])
     assert shown.exit_code == 0, shown.output

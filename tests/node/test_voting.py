@@ -10,7 +10,7 @@ import pytest
 from fedledger.core.errors import ConfigError
 from fedledger.node.behaviours import ATTACKS, Colluding, LazyVoter, VoteContext, make_behaviour
 from fedledger.node.participant import median_cosines, step_cosines
-from fedledger.node.voting import StepView, UpdateScore, VoteRule, decide, lower_median
+from fedledger.node.voting import ReferenceView, StepView, UpdateScore, VoteRule, decide, lower_median
 
 RNG = np.random.default_rng(0)
 CONSENSUS = RNG.standard_normal(200)
@@ -198,3 +198,36 @@ def test_step_reference_spares_an_update_that_follows_the_last_step_and_caps_mag
     assert decide(noisy, False, None).accepted == [2, 3, 4]  # the lower median is a noise move
     with_step = decide(noisy, False, None, previous_step=_previous_step(big, unit))
     assert with_step.accepted == [0, 1]
+
+
+def _reference(output_layer: dict[int, float], whole_model: dict[int, float] | None = None) -> Callable[..., ReferenceView]:
+    view = ReferenceView(output_layer=output_layer, whole_model=whole_model or output_layer)
+    return lambda subset: ReferenceView({i: view.output_layer[i] for i in subset}, {i: view.whole_model[i] for i in subset})
+
+
+def test_public_reference_rejects_an_update_against_it_whatever_the_majority() -> None:
+    """Three of five updates point against the public reference: all three are rejected (the
+    reference does not depend on the proposers, so no minority cap applies), and the
+    proposer-median direction screen, which a majority would own, is not used."""
+    deltas = {i: _honest_delta() for i in range(5)}
+    cosines = {0: 0.4, 1: -0.1, 2: -0.3, 3: 0.2, 4: -0.05}
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, direction=_direction(deltas),
+                     reference=_reference(cosines))
+    assert verdict.accepted == [0, 3]
+    assert all("public reference" in verdict.reasons[i] for i in (1, 2, 4))
+
+
+def test_public_reference_spares_a_low_but_positive_honest_cosine() -> None:
+    deltas = {i: _honest_delta() for i in range(4)}
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, reference=_reference({0: 0.05, 1: 0.6, 2: 0.5, 3: 0.7}))
+    assert verdict.accepted == [0, 1, 2, 3]
+
+
+def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
+    scores = [UpdateScore(0, True, 1.0, 0.5)]
+    flipped = decide(scores, pioneer=True, subset_metrics=None, reference=_reference({0: 0.3}, {0: 0.08}))
+    assert flipped.accept == {0: False} and "whole-model cosine 0.08" in flipped.reasons[0]
+    honest = decide(scores, pioneer=True, subset_metrics=None, reference=_reference({0: 0.3}, {0: 0.35}))
+    assert honest.accept == {0: True}
+    threshold = VoteRule().pioneer_ref_cos_min
+    assert 0.11 < threshold < 0.23  # between the measured label-flip max and honest min

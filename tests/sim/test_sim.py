@@ -42,7 +42,7 @@ def test_noise_attacker_and_no_show_lose_tokens_honest_nodes_are_not_slashed() -
 
 
 def test_label_flip_attacker_is_rejected_and_loses_tokens() -> None:
-    """Near-IID data: honest deltas agree, the flipped one points elsewhere (direction screen).
+    """Near-IID data: honest deltas agree, the flipped one points elsewhere.
 
     Proposers are drawn from the (seeded) chain randomness, so we try seeds until the
     attacker proposed in a non-pioneering round; with 4 of 5 nodes proposing per round a
@@ -64,6 +64,27 @@ def test_label_flip_attacker_is_rejected_and_loses_tokens() -> None:
     assert attacker.net_change is not None and attacker.net_change < 0
     assert report.slashed(adversarial=False) == []
     assert report.conservation_ok
+
+
+def test_public_reference_catches_label_flip_on_non_iid_data() -> None:
+    """Non-IID (alpha 0.5): the same seeded run with and without the spec's public validation
+    set. Without it the flipped update passes the parameter-space screens; with it the
+    update points away from the public reference step and is rejected. No honest node is
+    slashed either way."""
+    def run(samples: int) -> tuple[list[str], object]:
+        report = run_simulation(
+            SimConfig(participants=6, rounds=4, adversaries={"labelflip": 1}, baseline=False, seed=3,
+                      reward_pool=60 * TOKEN, public_validation_samples=samples)
+        )
+        attacker = next(p for p in report.participants if p.adversarial)
+        assert report.slashed(adversarial=False) == [] and report.conservation_ok
+        return [r.verdicts[attacker.address] for r in report.rounds if attacker.address in r.verdicts], attacker
+
+    without, _ = run(0)
+    assert "accepted" in without
+    verdicts, attacker = run(150)
+    assert verdicts and set(verdicts) == {"rejected"}
+    assert attacker.net_change is not None and attacker.net_change < 0  # type: ignore[attr-defined]
 
 
 def test_no_honest_node_is_slashed_in_a_noisy_non_iid_run() -> None:

@@ -7,6 +7,13 @@ derive from the seed), so repeat `j` of a cell and the clean run with seed `seed
 same participants and data and, as long as the attack does not change the number of blocks
 mined, the same role draws: each cell's accuracy drop is taken against the clean run of the
 same seed and averaged over seeds, comparing like with like.
+
+A second reference separates the defence from the data the attackers take away: plain
+FedAvg over only the honest proposers of the attack run's own rounds ("honest-only"), which
+is what a perfect defence reaches. The drop vs clean includes the attackers' missing data
+(30 % of it in a 30 % cell); the drop vs honest-only is what the accepted attacks cost.
+Ten rounds by default: after five the clean model is still far from converged and a
+single round's draws move the final accuracy by several points.
 """
 
 from __future__ import annotations
@@ -28,9 +35,9 @@ def run_attacks(
     fractions: Sequence[float] = (0.1, 0.3, 0.45),
     out: Path | None = None,
     participants: int = 10,
-    rounds: int = 5,
+    rounds: int = 10,
     behaviours: Sequence[str] = ATTACKS,
-    repeats: int = 1,
+    repeats: int = 2,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Run the matrix; print a rich table; write JSON to `out` if given."""
@@ -43,6 +50,7 @@ def run_attacks(
         for fraction in fractions:
             count = max(1, round(fraction * participants))
             accs: list[float] = []
+            honest_only: list[float] = []
             nets: list[float] = []
             honest_slashed = 0
             attackers_rejected = attackers_accepted = 0
@@ -53,6 +61,7 @@ def run_attacks(
                 )
                 kinds = {p.address: p.adversarial for p in rep.participants}
                 accs.append(rep.final_accuracy or 0.0)
+                honest_only.append(rep.honest_baseline_accuracy[-1] if rep.honest_baseline_accuracy else 0.0)
                 nets.extend((p.net_change or 0) / TOKEN for p in rep.participants if p.adversarial)
                 honest_slashed += len(rep.slashed(adversarial=False))
                 for record in rep.rounds:
@@ -63,6 +72,7 @@ def run_attacks(
                 conserved = conserved and bool(rep.conservation_ok)
             mean_acc = sum(accs) / len(accs)
             drops = [100 * (c - a) for c, a in zip(clean, accs)]
+            defence_drops = [100 * (h - a) for h, a in zip(honest_only, accs)]
             rows.append(
                 {
                     "behaviour": name,
@@ -73,6 +83,8 @@ def run_attacks(
                     "clean_accuracy": clean_mean,
                     "accuracy_drop_pt": sum(drops) / len(drops),
                     "accuracy_drops_pt": drops,
+                    "honest_only_accuracy": sum(honest_only) / len(honest_only),
+                    "drop_vs_honest_only_pt": sum(defence_drops) / len(defence_drops),
                     "seeds": seeds,
                     "attacker_net_change_tokens": nets,
                     "all_attackers_lost": all(v < 0 for v in nets),
@@ -83,12 +95,13 @@ def run_attacks(
                 }
             )
     table = Table(title=f"attacks: {participants} participants, {rounds} rounds, {repeats} run(s) per cell")
-    for col in ("behaviour", "fraction", "final acc", "drop vs clean (pt)", "attacker updates rej/acc",
+    for col in ("behaviour", "fraction", "final acc", "drop vs clean (pt)", "vs honest-only (pt)", "attacker updates rej/acc",
                 "attacker net (tokens)", "all lost", "honest slashed"):  # drop: mean over seeds vs same-seed clean
         table.add_column(col)
     for row in rows:
         table.add_row(
             row["behaviour"], f"{row['fraction']:.2f}", f"{row['final_accuracy']:.3f}", f"{row['accuracy_drop_pt']:+.1f}",
+            f"{row['drop_vs_honest_only_pt']:+.1f}",
             f"{row['attacker_updates_rejected']}/{row['attacker_updates_accepted']}",
             ", ".join(f"{v:+.0f}" for v in row["attacker_net_change_tokens"]), "yes" if row["all_attackers_lost"] else "NO",
             str(row["honest_slashed"]),

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from fedledger.cli.errors import handle_errors
+from fedledger.node.behaviours import ATTACKS
 
 app = typer.Typer(help="Benchmarks: print a table and write the numbers to JSON.", no_args_is_help=True)
 
@@ -67,10 +68,16 @@ def baseline(out: Path | None = OutOption) -> None:
 @handle_errors
 def attacks(
     fractions: str = typer.Option("0.1,0.3,0.45", help="Comma-separated adversary fractions."),
+    rounds: int = typer.Option(10, help="Rounds per simulation."),
+    repeats: int = typer.Option(2, help="Seeds per cell (seed, seed + 1, ...)."),
+    behaviours: str = typer.Option(",".join(ATTACKS), help="Comma-separated behaviours."),
     out: Path | None = OutOption,
 ) -> None:
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
-    _run("attacks", out, fractions=tuple(float(f) for f in fractions.split(",")))
+    _run(
+        "attacks", out, fractions=tuple(float(f) for f in fractions.split(",")), rounds=rounds, repeats=repeats,
+        behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()),
+    )
 
 
 @app.command()

@@ -16,6 +16,8 @@ from fedledger.cli.errors import handle_errors
 from fedledger.cli.options import Deployment, default_home
 from fedledger.core.errors import ConfigError
 from fedledger.core.records import AllianceConfig
+from fedledger.node.specs import publish_validation_set
+from fedledger.learning.data import load_dataset
 from fedledger.learning.presets import digits28_cnn_spec, digits_mlp_spec
 from fedledger.learning.spec import TaskSpec
 from fedledger.storage.cid import cid_from_digest, digest_of
@@ -63,6 +65,11 @@ def create(
     proposer_ratio_bps: int = typer.Option(3000, help="Share of participants proposing each round (basis points)."),
     window: int = typer.Option(600, help="Seconds for each of the propose, commit and reveal phases."),
     storage: str | None = typer.Option(None, help="Blob store: a directory or a Kubo URL (default ~/.fedledger/blobs)."),
+    validation: Path | None = typer.Option(
+        None,
+        help="A small public validation set (CSV or NPZ in the spec's schema) to publish with the spec: "
+        "voters score updates against a reference step trained on it, which stops label-flip updates.",
+    ),
     deployment: Path = DeploymentOption,
     keystore: Path | None = typer.Option(None, help="Creator's keystore."),
     password_file: Path | None = typer.Option(None),
@@ -74,6 +81,9 @@ def create(
     _, factory = _factory(deployment)
     creator = signer(factory.client, keystore, password_file, dev_account)
     store = open_store(storage)
+    if validation is not None:
+        task_spec = publish_validation_set(store, task_spec, load_dataset(task_spec.dataset, validation))
+        console.print(f"validation set {task_spec.validation.hash} ({task_spec.validation.num_samples} samples)")  # type: ignore[union-attr]
     spec_cid = store.put(task_spec.canonical_json())
     config = AllianceConfig(
         spec_hash=digest_of(spec_cid),

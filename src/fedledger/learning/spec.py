@@ -84,6 +84,24 @@ class OptimizerSpec(_Strict):
     weight_decay: float = Field(default=0.0, ge=0.0, lt=1.0)
 
 
+class ValidationSetSpec(_Strict):
+    """A small public validation set the task creator publishes with the spec.
+
+    Why: a voter that scores updates on its own private data sees a different, strongly
+    non-IID sample than every other voter, so data-dependent verdicts differ between honest
+    voters and the minority among them gets slashed. Updates whose harm shows only on data
+    (label flipping) need a signal every honest voter measures identically: the same public
+    samples, fetched by their hash (FLTrust's "root dataset", Cao et al., NDSS 2021). The
+    blob is safetensors with `x` (float32, samples x num_features) and `y` (int64 labels).
+    """
+
+    hash: str = Field(
+        pattern=r"^0x[0-9a-f]{64}$",
+        description="0x-prefixed sha-256 of the safetensors blob (its CID's digest).",
+    )
+    num_samples: int = Field(ge=1, le=1_000_000, description="Number of samples in the blob.")
+
+
 class TaskSpec(_Strict):
     """Everything a participant needs to train, evaluate and check updates for a task."""
 
@@ -103,6 +121,10 @@ class TaskSpec(_Strict):
         default=None,
         gt=0.0,
         description="Bound on the L2 norm of (proposed update - global model); None = no bound.",
+    )
+    validation: ValidationSetSpec | None = Field(
+        default=None,
+        description="Public validation set every voter also scores candidate aggregates on; None = none.",
     )
 
     # ------------------------------------------------------------------ serialisation

@@ -87,6 +87,15 @@ def initial_state(spec: TaskSpec) -> State:
     return _state_of(build_model(spec))
 
 
+def output_layer_key(spec: TaskSpec) -> str:
+    """Name of the model's output-layer weight: its last parameter of two or more dimensions
+    in module order (state keys are sorted, so the order must come from the module)."""
+    names = [name for name, param in build_model(spec).named_parameters() if param.dim() >= 2]
+    if not names:
+        raise ValueError(f"model {spec.model.name!r} has no weight matrix to call an output layer")
+    return names[-1]
+
+
 def _state_of(model: nn.Module) -> State:
     return {k: v.detach().clone() for k, v in sorted(model.state_dict().items())}
 

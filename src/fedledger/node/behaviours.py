@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from fedledger.core.errors import ConfigError
-from fedledger.node.voting import Direction, PreviousStep, SubsetMetrics, UpdateScore, Verdict, VoteRule, decide
+from fedledger.node.voting import Direction, PreviousStep, Reference, SubsetMetrics, UpdateScore, Verdict, VoteRule, decide
 
 State = Any
 """A model state as `fedledger.learning` represents it (opaque to behaviours)."""
@@ -79,6 +79,9 @@ class VoteContext:
     """cosine of each member's delta to the subset's coordinate-wise median delta"""
     previous_step: PreviousStep | None = None
     """cosines to the previous global step (None: no previous step, e.g. a pioneering round)"""
+    reference: Reference | None = None
+    """output-layer cosines to the public reference step (None: the spec publishes no
+    validation set)"""
 
 
 @dataclass
@@ -99,7 +102,9 @@ class Behaviour:
         return ctx.train()
 
     def vote(self, ctx: VoteContext) -> Verdict:
-        return decide(ctx.scores, ctx.pioneer, ctx.subset_metrics, ctx.rule, ctx.direction, ctx.previous_step)
+        return decide(
+            ctx.scores, ctx.pioneer, ctx.subset_metrics, ctx.rule, ctx.direction, ctx.previous_step, ctx.reference
+        )
 
 
 def coalition_vote(ctx: VoteContext, partners: frozenset[str]) -> Verdict:

@@ -45,11 +45,12 @@ from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import Behaviour, VoteContext
-from fedledger.node.learner import Learner, fedavg
-from fedledger.node.seeds import train_seed
+from fedledger.learning.train import output_layer_key
+from fedledger.node.learner import Learner, fedavg, train_state
+from fedledger.node.seeds import reference_seed, train_seed
 from fedledger.node.state import NodeState, VoteRecord
-from fedledger.node.specs import fetch_spec
-from fedledger.node.voting import StepView, UpdateScore, VoteRule
+from fedledger.node.specs import fetch_spec, fetch_validation_set
+from fedledger.node.voting import ReferenceView, StepView, UpdateScore, VoteRule
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of
 
@@ -57,6 +58,16 @@ log = logging.getLogger(__name__)
 
 TxHook = Callable[[str, str, Any], None]
 """`on_tx(address, function_name, receipt)`: lets the simulation account gas per function."""
+
+
+def _flat(tensor: Any) -> np.ndarray:
+    return np.asarray(tensor, dtype=np.float64).ravel()
+
+
+def cosine(a: Any, b: Any) -> float:
+    """Cosine of two flat vectors; 0 if either is zero."""
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(np.dot(a, b) / (na * nb)) if na > 0 and nb > 0 else 0.0
 
 
 def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
@@ -161,6 +172,7 @@ class Participant:
         self._config: Any = None
         self._n_participants: int | None = None
         self._learner: Learner | None = None
+        self._validation: tuple[Dataset | None] | None = None
         self._models: dict[bytes, Any] = {}
         self._joined = False
         """True once this node's join is known (own tx or a chain read); joining is final."""
@@ -193,6 +205,13 @@ class Participant:
         if self._learner is None:
             self._learner = Learner(self.spec, self.data, self.address, self.test_fraction)
         return self._learner
+
+    @property
+    def validation(self) -> Dataset | None:
+        """The spec's public validation set (fetched and checked once), or None if it has none."""
+        if self._validation is None:
+            self._validation = (fetch_validation_set(self.store, self.spec),)
+        return self._validation[0]
 
     # ------------------------------------------------------------------ transactions
     def _tx(self, name: str, call: Callable[[], Any]) -> Any:
@@ -422,6 +441,26 @@ class Participant:
         def subset_metrics(subset: tuple[int, ...]) -> tuple[float, float]:
             return self.learner.metrics(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
 
+        ref_steps: list[Any] = []
+
+        def reference(subset: tuple[int, ...]) -> ReferenceView:
+            assert self.validation is not None
+            start = time.perf_counter()
+            fill_deltas()
+            head = output_layer_key(self.spec)
+            if not ref_steps:
+                trained = train_state(self.spec, global_state, self.validation, reference_seed(self.spec.seed, r))
+                ref_steps.append(self.learner.flatten(trained) - self.learner.flatten(global_state))
+                ref_steps.append(_flat(trained[head]) - _flat(global_state[head]))
+            whole, ref_head = ref_steps
+            base = _flat(global_state[head])
+            view = ReferenceView(
+                output_layer={i: cosine(_flat(valid[i][0][head]) - base, ref_head) for i in subset},
+                whole_model={i: cosine(deltas[i], whole) for i in subset},
+            )
+            self.timings["aggregate"] += time.perf_counter() - start
+            return view
+
         def fill_deltas() -> None:
             if not deltas:
                 base = self.learner.flatten(global_state)
@@ -459,6 +498,7 @@ class Participant:
                 self.vote_rule,
                 direction if evaluates else None,
                 previous_step if evaluates and not pioneer and self.vote_rule.use_previous_step else None,
+                reference if evaluates and self.validation is not None else None,
             )
         )
         self.memo.setdefault(r, RoundMemo(role="voter")).verdicts = {i: verdict.reasons.get(i, "") for i in submitted}

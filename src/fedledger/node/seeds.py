@@ -23,3 +23,8 @@ def split_seed(address: str) -> int:
 def train_seed(spec_seed: int, round_index: int, address: str) -> int:
     """Seed of a proposer's local training in one round."""
     return _seed("train", spec_seed, round_index, address.lower())
+
+
+def reference_seed(spec_seed: int, round_index: int) -> int:
+    """Seed of the public reference training in one round: the same for every voter."""
+    return _seed("reference", spec_seed, round_index)

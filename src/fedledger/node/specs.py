@@ -1,11 +1,15 @@
-"""Fetching a task spec by its on-chain hash: every role of every task kind starts here."""
+"""What a task names by hash: fetching the spec (every role of every task kind starts
+here), and publishing / fetching the spec's optional public validation set."""
 
 from __future__ import annotations
 
 from fedledger.core.errors import IntegrityError
-from fedledger.learning.spec import TaskSpec
+from fedledger.core.types import digest_from_hex
+from fedledger.learning.data import Dataset
+from fedledger.learning.public_set import decode_dataset, encode_dataset
+from fedledger.learning.spec import TaskSpec, ValidationSetSpec
 from fedledger.storage.base import BlobStore
-from fedledger.storage.cid import cid_from_digest
+from fedledger.storage.cid import cid_from_digest, digest_of
 
 
 def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
@@ -22,3 +26,28 @@ def fetch_spec(store: BlobStore, spec_hash: bytes) -> TaskSpec:
             f"{spec.spec_digest().hex()}; publish the spec with TaskSpec.canonical_json()"
         )
     return spec
+
+
+def fetch_validation_set(store: BlobStore, spec: TaskSpec) -> Dataset | None:
+    """The spec's public validation set (hash-verified by the store, schema-checked), or None.
+
+    The spec is itself hash-checked against the chain, so the set's hash inside it is as
+    trustworthy as the on-chain `specHash`.
+    """
+    if spec.validation is None:
+        return None
+    blob = store.get(cid_from_digest(digest_from_hex(spec.validation.hash)), max_blob_bytes=spec.max_blob_bytes)
+    return decode_dataset(blob, spec.dataset, spec.validation.num_samples)
+
+
+def publish_validation_set(store: BlobStore, spec: TaskSpec, data: Dataset) -> TaskSpec:
+    """Store `data` as the task's public validation set; return the spec naming it.
+
+    The creator's side of `fetch_validation_set`: the returned spec (not the one passed in)
+    is the one to publish and put on-chain, since its hash now covers the set's hash.
+    """
+    data.check_schema(spec.dataset)
+    blob = encode_dataset(data)
+    cid = store.put(blob, max_blob_bytes=spec.max_blob_bytes)
+    named = ValidationSetSpec(hash="0x" + digest_of(cid).hex(), num_samples=len(data))
+    return TaskSpec.from_dict({**spec.model_dump(mode="json"), "validation": named.model_dump(mode="json")})

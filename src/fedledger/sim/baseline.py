@@ -45,8 +45,9 @@ def run_replayed_fedavg(
     round_s: list[float] = []
     for r, clients in enumerate(proposers_per_round):
         t0 = time.perf_counter()
-        trained = [train_state(spec, state, splits[a], train_seed(spec.seed, r, a)) for a in clients]
-        state = fedavg(trained, [len(splits[a]) for a in clients])
+        if clients:  # a round without (honest) clients leaves the model as it is
+            trained = [train_state(spec, state, splits[a], train_seed(spec.seed, r, a)) for a in clients]
+            state = fedavg(trained, [len(splits[a]) for a in clients])
         round_s.append(time.perf_counter() - t0)
         accs.append(accuracy(spec, state, global_test))
     return BaselineResult(accuracy=accs, wall_s=time.perf_counter() - start, round_s=round_s, final_state=state)

@@ -38,6 +38,10 @@ class SimConfig:
     learning_rate: float = 5e-3
     seed: int = 0
     global_test_fraction: float = 0.2
+    public_validation_samples: int = 150
+    """Samples the task creator publishes as the spec's public validation set (taken out of
+    the participants' pool; 0 = none). Voters score candidate aggregates on it (vote rule
+    step 6), which is what stops label-flip updates."""
     local_test_fraction: float = 0.2
     proposer_ratio_bps: int = 5000
     proposer_share_bps: int = 6000
@@ -73,6 +77,8 @@ class SimConfig:
             raise ConfigError(f"an Alliance task holds at most 256 participants, got {self.participants}")
         if self.rounds < 1:
             raise ConfigError(f"rounds must be >= 1, got {self.rounds}")
+        if self.public_validation_samples < 0:
+            raise ConfigError(f"public_validation_samples must be >= 0, got {self.public_validation_samples}")
         if self.alpha <= 0:
             raise ConfigError(f"alpha must be > 0, got {self.alpha}")
         for name, count in self.adversaries.items():

@@ -23,6 +23,7 @@ from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
 from fedledger.node.participant import Participant
+from fedledger.node.specs import publish_validation_set
 from fedledger.node.voting import VoteRule
 from fedledger.sim import chainsetup
 from fedledger.sim.baseline import run_replayed_fedavg
@@ -87,12 +88,17 @@ def run_simulation(config: SimConfig, progress: Progress | None = None, workdir:
     started = time.perf_counter()
     emit = progress or (lambda _summary: None)
     spec = make_spec(config)
-    data = make_sim_data(spec, config.participants, config.alpha, config.seed, config.global_test_fraction)
+    data = make_sim_data(
+        spec, config.participants, config.alpha, config.seed, config.global_test_fraction,
+        config.public_validation_samples,
+    )
 
     tmp = tempfile.TemporaryDirectory(prefix="fedledger-sim-") if workdir is None else None
     root = Path(tmp.name) if tmp is not None else Path(workdir)  # type: ignore[arg-type]
     try:
         store = LocalStore(root / "store")
+        if data.validation is not None:
+            spec = publish_validation_set(store, spec, data.validation)
         store.put(spec.canonical_json())
         env = chainsetup.setup(config, spec.spec_digest(), participants=config.participants)
         meter = _GasMeter()
@@ -148,6 +154,15 @@ def run_simulation(config: SimConfig, progress: Progress | None = None, workdir:
             report.baseline_round_s = base.round_s
             for rec, acc in zip(report.rounds, base.accuracy):
                 rec.baseline_accuracy = acc
+            adversarial = {p.address for p in report.participants if p.adversarial}
+            if adversarial:
+                report.honest_baseline_accuracy = run_replayed_fedavg(
+                    spec,
+                    dict(zip(addresses, data.shares)),
+                    [[p for p in rec.proposers if p not in adversarial] for rec in report.rounds],
+                    data.global_test,
+                    config.local_test_fraction,
+                ).accuracy
         report.wall_s = time.perf_counter() - started
         emit({"event": "finished", "final_accuracy": report.final_accuracy, "baseline": report.final_baseline_accuracy})
         return report

@@ -75,6 +75,9 @@ class SimReport:
     baseline_wall_s: float = 0.0
     baseline_round_s: list[float] = field(default_factory=list)
     """plain FedAvg seconds per round: local training of the same clients plus averaging"""
+    honest_baseline_accuracy: list[float] = field(default_factory=list)
+    """with adversaries: plain FedAvg of only the honest proposers of each round (what a
+    perfect defence reaches without the attackers' data); empty without adversaries"""
     task_address: str = ""
     wall_s: float = 0.0
     conservation_ok: bool | None = None
@@ -106,6 +109,7 @@ class SimReport:
             raw["net_change"] = summary.net_change
         data["final_accuracy"] = self.final_accuracy
         data["final_baseline_accuracy"] = self.final_baseline_accuracy
+        data["final_honest_baseline_accuracy"] = self.honest_baseline_accuracy[-1] if self.honest_baseline_accuracy else None
         data["gas_totals"] = self.gas_totals()
         data["honest_slashed"] = self.slashed(False)
         data["adversaries_slashed"] = self.slashed(True)
