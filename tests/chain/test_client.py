@@ -254,3 +254,4 @@ def test_embedded_fast_views_equal_the_web3_path() -> None:
     with pytest.raises(RevertError) as info:
         client.call(stack.token.functions.mint(people[0].address, 1), sender=people[0].address)
     assert info.value.error_name == "OwnableUnauthorizedAccount"
+    assert client.now() == client.w3.eth.get_block("latest")["timestamp"]

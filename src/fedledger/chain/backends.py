@@ -202,6 +202,10 @@ class EmbeddedViews:
             self._vm, self._state, self._header, self._key = vm, vm.state, header, key
         return self._vm, self._state, self._header
 
+    def latest_timestamp(self) -> int:
+        """Timestamp of the latest mined block (eth-tester's "latest"), without web3."""
+        return int(self._backend.chain.get_canonical_head().timestamp)
+
     def call(self, to: bytes, data: bytes, sender: bytes) -> bytes | None:
         """Return data of a call from `sender` to `to` (canonical addresses), or None."""
         from eth.vm.spoof import SpoofTransaction

@@ -319,6 +319,8 @@ class ChainClient:
     # ------------------------------------------------------------------ time and events
     def now(self) -> int:
         """Timestamp of the latest block (the chain's clock, not the wall clock)."""
+        if self._views is not None:
+            return self._views.latest_timestamp()
         return int(self._rpc(lambda: self.w3.eth.get_block("latest"), "eth_getBlockByNumber")["timestamp"])
 
     def advance_time(self, seconds: int) -> None:

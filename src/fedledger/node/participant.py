@@ -288,11 +288,23 @@ class Participant:
             self.timings["step"] += time.perf_counter() - start
 
     def _step(self) -> str:
+        # While training, the status can only change by the last round's finalization (seen
+        # in roundInfo) or by `close()`, which nobody may call before createdAt +
+        # maxLifecycle: until then a polling step needs no `status` read.
+        until: int | None = getattr(self, "_training_until", None)
+        if until is not None and self.behaviour.shows_up:
+            now = self.task.client.now()
+            if now <= until:
+                return self._step_training(now)
+            self._training_until = None
+            self._status_every_step = True  # past the lifecycle: anyone may close the task
         status = self.task.status()
         if status == TaskStatus.JOINING:
             return self._step_joining()
         if status in (TaskStatus.FINISHED, TaskStatus.CLOSED):
             return self._step_finished()
+        if self.behaviour.shows_up and not getattr(self, "_status_every_step", False):
+            self._training_until = self.task.created_at() + self.config.max_lifecycle
         return self._step_training()
 
     def _is_joined(self) -> bool:
@@ -329,15 +341,30 @@ class Participant:
         self.done = True
         return "done"
 
-    def _step_training(self) -> str:
+    def _step_training(self, now: int | None = None) -> str:
+        """One training-phase step; `now` is the chain time if the caller already read it."""
         if not self.behaviour.shows_up:
             return "idle"
-        r = self.task.current_round()
-        info = self.task.round_info(r)
+        # A new round can only start once the current one is finalized, so while the round
+        # this node last saw is open, `roundCount` cannot have moved: one view fewer per step.
+        known: int | None = getattr(self, "_round", None)
+        info = self.task.round_info(known) if known is not None else None
+        r = known
+        if info is None or info.finalized:
+            r = self.task.current_round()
+            if r is None:
+                return "idle"
+            if r != known:
+                info = self.task.round_info(r)
+            self._round = r
+        assert info is not None and r is not None
         cfg = self.config
-        now = self.task.client.now()
+        if now is None:
+            now = self.task.client.now()
         if info.finalized:
-            if r + 1 < cfg.rounds and self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
+            if r + 1 >= cfg.rounds:
+                self._training_until = None  # the task is finished: read the status again
+            elif self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
                 return f"started round {r + 1}"
             return "idle"
         if self._n_participants is None:  # fixed once round 0 started
