@@ -155,7 +155,16 @@ class Learner:
 
     @staticmethod
     def norm(state: State) -> float:
-        return float(np.sqrt(sum(float(np.square(np.asarray(v, dtype=np.float64)).sum()) for v in state.values())))
+        """L2 norm of all tensors together, accumulated in float64.
+
+        einsum widens block by block inside its own loop, so no float64 copy of the model is
+        made (the copies, freshly faulted in, were 10 ms of an 11 ms call for 1M parameters).
+        """
+        total = 0.0
+        for key in sorted(state):
+            f = _flat_view(state[key])
+            total += float(np.einsum("i,i->", f, f, dtype=np.float64))
+        return float(np.sqrt(total))
 
     # -- primitives for attack behaviours ------------------------------------------------------
     @staticmethod
