@@ -219,7 +219,7 @@ def test_public_reference_rejects_an_update_against_it_whatever_the_majority() -
 
 def test_public_reference_spares_a_low_but_positive_honest_cosine() -> None:
     deltas = {i: _honest_delta() for i in range(4)}
-    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, reference=_reference({0: 0.05, 1: 0.6, 2: 0.5, 3: 0.7}))
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, reference=_reference({0: 0.1, 1: 0.6, 2: 0.5, 3: 0.7}))
     assert verdict.accepted == [0, 1, 2, 3]
 
 
@@ -231,3 +231,11 @@ def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
     assert honest.accept == {0: True}
     threshold = VoteRule().pioneer_ref_cos_min
     assert 0.11 < threshold < 0.23  # between the measured label-flip max and honest min
+
+
+def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
+    deltas = {i: _honest_delta() for i in range(3)}
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None,
+                     reference=_reference({0: 0.2, 1: 0.3, 2: 0.16}, {0: -0.02, 1: 0.3, 2: -0.2}))
+    assert verdict.accepted == [0, 1]  # means 0.09 and 0.3 pass, -0.02 does not
+    assert "mean output-layer / whole-model cosine -0.02" in verdict.reasons[2]

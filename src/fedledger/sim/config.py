@@ -68,7 +68,8 @@ class SimConfig:
     rpc_url: str | None = None
     baseline: bool = True
     synthetic_samples: int | None = None
-    """Only for the synthetic datasets ('synthetic', 'synthetic28' = 1x28x28 images): sample count."""
+    """Only for the generated datasets ('synthetic', 'synthetic28' = 1x28x28 images, 'digits28aug'
+    = augmented 28x28 digits): sample count."""
 
     def __post_init__(self) -> None:
         if self.participants < 3:
@@ -108,6 +109,13 @@ def make_spec(config: SimConfig) -> TaskSpec:
             "num_classes": 10,
             "input_shape": [32],
             "num_samples": config.synthetic_samples or 5000,
+        },
+        "digits28aug": {
+            "name": "digits28aug",
+            "num_features": 784,
+            "num_classes": 10,
+            "input_shape": [1, 28, 28],
+            "num_samples": config.synthetic_samples or 20000,
         },
         "synthetic28": {
             "name": "synthetic",
