@@ -65,9 +65,10 @@ def _flat(tensor: Any) -> np.ndarray:
 
 
 def cosine(a: Any, b: Any) -> float:
-    """Cosine of two flat vectors; 0 if either is zero."""
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    return float(np.dot(a, b) / (na * nb)) if na > 0 and nb > 0 else 0.0
+    """Cosine of two flat vectors; 0 if either is zero. einsum, not BLAS: the same bits on
+    every voter whatever its thread count, and no BLAS threads spinning against training."""
+    aa, bb = float(np.einsum("i,i->", a, a)), float(np.einsum("i,i->", b, b))
+    return float(np.einsum("i,i->", a, b)) / float(np.sqrt(aa * bb)) if aa > 0 and bb > 0 else 0.0
 
 
 def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
