@@ -52,6 +52,7 @@ def _measure(config: SimConfig) -> dict[str, Any]:
     protocol_s = sum(r.protocol_s for r in records)
     baseline_s = sum(base)
     tx_count = sum(r.transactions for r in records)
+    train_s = sum(r.breakdown.get("train", 0.0) for r in records)
     breakdown = {part: sum(r.breakdown.get(part, 0.0) for r in records) / rounds for part in PARTS}
     overhead = (protocol_s - baseline_s) / rounds
     return {
@@ -61,6 +62,7 @@ def _measure(config: SimConfig) -> dict[str, Any]:
         "protocol_s_per_round": protocol_s / rounds,
         "baseline_s_per_round": baseline_s / rounds,
         "ratio": protocol_s / baseline_s if baseline_s else None,
+        "protocol_work_ratio": (baseline_s + protocol_s - train_s) / baseline_s if baseline_s else None,
         "overhead_s_per_round": overhead,
         "overhead_s_per_round_per_participant": overhead / config.participants,
         "breakdown_s_per_round": breakdown,
@@ -80,6 +82,16 @@ def _reference(rounds: int, rpc_url: str | None = None, public_set: bool = True)
     )
 
 
+def _median_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The repeat with the median ratio, plus every repeat's ratios (BENCHMARKS.md: report
+    ratios as medians of repeats; the machine is shared and noisy)."""
+    ordered = sorted(rows, key=lambda row: row["ratio"] or 0.0)
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    median["ratios"] = [row["ratio"] for row in rows]
+    median["protocol_work_ratios"] = [row["protocol_work_ratio"] for row in rows]
+    return median
+
+
 def _measure_reference(rounds: int, rpc_url: str | None = None, public_set: bool = True) -> dict[str, Any]:
     row = _measure(_reference(rounds, rpc_url, public_set))
     if row["min_train_samples"] < REFERENCE_MIN_TRAIN:
@@ -96,22 +108,35 @@ def run_overhead(
     reference: bool = True,
     digits_participants: int = 10,
     real_node: bool = True,
+    repeats: int = 3,
 ) -> dict[str, Any]:
     """Measure both workloads on the embedded EVM and, with `real_node`, the reference workload
-    again on an anvil node started here; print a rich table; write JSON to `out` if given."""
+    again on an anvil node started here; print a rich table; write JSON to `out` if given.
+
+    Each reference row is the median-ratio run of `repeats`. Besides the wall-clock ratio it
+    reports `protocol_work_ratio` = (FedAvg time + the protocol's time outside training) /
+    FedAvg time: both sides train byte-identical models, yet their training times differ by
+    a few percent from run to run on a shared machine, which is the size of the margin the
+    target leaves; this ratio takes that noise out (it would hide a protocol that slowed
+    training itself down, which is why the wall-clock ratio stays the headline)."""
     result: dict[str, Any] = {
         "digits_mlp": _measure(SimConfig(participants=digits_participants, rounds=rounds, local_epochs=1)),
     }
     if reference:
-        result["cnn_reference"] = _measure_reference(rounds)
-        result["cnn_reference_no_public_set"] = _measure_reference(rounds, public_set=False)
+        result["cnn_reference"] = _median_of([_measure_reference(rounds) for _ in range(repeats)])
+        result["cnn_reference_no_public_set"] = _median_of(
+            [_measure_reference(rounds, public_set=False) for _ in range(repeats)]
+        )
         if real_node:
-            with AnvilNode() as node:
-                result["cnn_reference_anvil"] = _measure_reference(rounds, node.url)
-                result["cnn_reference_anvil_no_public_set"] = _measure_reference(rounds, node.url, public_set=False)
+            for name, public_set in (("cnn_reference_anvil", True), ("cnn_reference_anvil_no_public_set", False)):
+                rows = []
+                for _ in range(repeats):
+                    with AnvilNode() as node:  # a fresh chain each: the seeded accounts are funded anew
+                        rows.append(_measure_reference(rounds, node.url, public_set))
+                result[name] = _median_of(rows)
     table = Table(title="protocol overhead vs plain FedAvg (same run, one machine, rounds >= 1)")
     for col in (
-        "workload", "protocol s/round", "FedAvg s/round", "ratio", "overhead s/round/node", *PARTS, "tx/round",
+        "workload", "protocol s/round", "FedAvg s/round", "ratio", "work ratio", "overhead s/round/node", *PARTS, "tx/round",
         "chain ms/tx", "accuracy",
     ):
         table.add_column(col)
@@ -119,12 +144,14 @@ def run_overhead(
         parts = row["breakdown_s_per_round"]
         table.add_row(
             name, f"{row['protocol_s_per_round']:.2f}", f"{row['baseline_s_per_round']:.2f}",
-            f"{row['ratio']:.2f}" if row["ratio"] else "-", f"{row['overhead_s_per_round_per_participant']:.3f}",
+            f"{row['ratio']:.3f}" if row["ratio"] else "-",
+            f"{row['protocol_work_ratio']:.3f}" if row["protocol_work_ratio"] else "-",
+            f"{row['overhead_s_per_round_per_participant']:.3f}",
             *(f"{parts[p]:.2f}" for p in PARTS), f"{row['transactions_per_round']:.0f}",
             f"{row['chain_ms_per_transaction']:.0f}" if row["chain_ms_per_transaction"] else "-",
             f"{row['final_accuracy']:.3f}",
         )
-    Console().print(table)
+    Console(width=max(Console().width, 200)).print(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))

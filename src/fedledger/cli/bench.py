@@ -82,9 +82,13 @@ def attacks(
 
 @app.command()
 @handle_errors
-def overhead(out: Path | None = OutOption) -> None:
+def overhead(
+    repeats: int = typer.Option(3, help="Runs per reference row; the median ratio is reported."),
+    anvil: bool = typer.Option(True, help="Also measure the reference on an anvil node started here."),
+    out: Path | None = OutOption,
+) -> None:
     """Wall time per round with the full protocol vs the plain FedAvg baseline."""
-    _run("overhead", out)
+    _run("overhead", out, repeats=repeats, real_node=anvil)
 
 
 @app.command()
