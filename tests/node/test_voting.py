@@ -210,16 +210,16 @@ def test_public_reference_rejects_an_update_against_it_whatever_the_majority() -
     reference does not depend on the proposers, so no minority cap applies), and the
     proposer-median direction screen, which a majority would own, is not used."""
     deltas = {i: _honest_delta() for i in range(5)}
-    cosines = {0: 0.4, 1: -0.1, 2: -0.3, 3: 0.2, 4: -0.05}
+    cosines = {0: 0.4, 1: -0.15, 2: -0.3, 3: 0.2, 4: -0.12}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, direction=_direction(deltas),
                      reference=_reference(cosines))
     assert verdict.accepted == [0, 3]
     assert all("public reference" in verdict.reasons[i] for i in (1, 2, 4))
 
 
-def test_public_reference_spares_a_low_but_positive_honest_cosine() -> None:
+def test_public_reference_spares_a_slightly_negative_honest_cosine() -> None:
     deltas = {i: _honest_delta() for i in range(4)}
-    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, reference=_reference({0: 0.1, 1: 0.6, 2: 0.5, 3: 0.7}))
+    verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, reference=_reference({0: -0.05, 1: 0.6, 2: 0.5, 3: 0.7}))
     assert verdict.accepted == [0, 1, 2, 3]
 
 
@@ -236,6 +236,17 @@ def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
 def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
     deltas = {i: _honest_delta() for i in range(3)}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None,
-                     reference=_reference({0: 0.2, 1: 0.3, 2: 0.16}, {0: -0.02, 1: 0.3, 2: -0.2}))
-    assert verdict.accepted == [0, 1]  # means 0.09 and 0.3 pass, -0.02 does not
-    assert "mean output-layer / whole-model cosine -0.02" in verdict.reasons[2]
+                     reference=_reference({0: 0.05, 1: 0.3, 2: 0.06}, {0: -0.2, 1: 0.3, 2: -0.3}))
+    assert verdict.accepted == [0, 1]  # means -0.075 and 0.3 pass, -0.12 does not
+    assert "mean output-layer / whole-model cosine -0.12" in verdict.reasons[2]
+
+
+def test_a_negative_cosine_is_rejected_only_with_an_outsized_move() -> None:
+    """Late in training honest updates can sit slightly against the (noisy) reference; they
+    move the model by a typical amount. A poisoned one against it moves it more."""
+    deltas = {0: _honest_delta(), 1: _honest_delta(), 2: _honest_delta(), 3: 1.6 * _honest_delta(), 4: _honest_delta()}
+    scores = [UpdateScore(i, True, 1.6 if i == 3 else 1.0, 0.01) for i in deltas]
+    verdict = decide(scores, pioneer=False, subset_metrics=None,
+                     reference=_reference({0: 0.3, 1: -0.05, 2: 0.2, 3: -0.05, 4: 0.25}))
+    assert verdict.accepted == [0, 1, 2, 4]
+    assert "1.60x the round's lower-median move" in verdict.reasons[3]
