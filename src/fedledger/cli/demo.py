@@ -130,6 +130,10 @@ def demo(
         help="Adversaries as name=count pairs: noise, signflip, labelflip, freerider, lazy, colluding, noshow.",
     ),
     seed: int = typer.Option(0, help="Seed of data partitioning and training."),
+    public_validation: int = typer.Option(
+        150, help="Samples of the public validation set the task creator publishes (0 = none): voters judge "
+        "updates against a reference step trained on it, which catches label flipping.",
+    ),
     rpc_url: str | None = typer.Option(None, help="Run against this JSON-RPC node instead of the embedded EVM."),
     out: Path | None = typer.Option(None, help="Report directory (default: reports/demo-<time>)."),
     kind: str = typer.Option("alliance", help="alliance (collaborative FedAvg rounds) or arena (competition, then a derived Alliance task)."),
@@ -143,12 +147,13 @@ def demo(
         return
     config = SimConfig(
         participants=participants, rounds=rounds, alpha=alpha, adversaries=parse_adversaries(adversaries),
-        seed=seed, rpc_url=rpc_url,
+        seed=seed, rpc_url=rpc_url, public_validation_samples=public_validation,
     )
     out_dir = out or Path("reports") / time.strftime("demo-%Y%m%d-%H%M%S")
     console.print(
         f"[bold]fedledger demo[/]: {participants} participants, {rounds} rounds, alpha {alpha}, "
-        f"adversaries {config.adversaries or 'none'}, chain {'embedded EVM' if rpc_url is None else rpc_url}"
+        f"adversaries {config.adversaries or 'none'}, public validation set {public_validation or 'none'}, "
+        f"chain {'embedded EVM' if rpc_url is None else rpc_url}"
     )
     with Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
