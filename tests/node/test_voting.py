@@ -249,4 +249,14 @@ def test_a_negative_cosine_is_rejected_only_with_an_outsized_move() -> None:
     verdict = decide(scores, pioneer=False, subset_metrics=None,
                      reference=_reference({0: 0.3, 1: -0.05, 2: 0.2, 3: -0.05, 4: 0.25}))
     assert verdict.accepted == [0, 1, 2, 4]
-    assert "1.60x the round's lower-median move" in verdict.reasons[3]
+    assert "1.60x a typical move" in verdict.reasons[3]
+
+
+def test_the_reference_step_caps_the_typical_move_so_a_noise_majority_cannot_own_it() -> None:
+    """Three of five updates are huge noise: the lower median is a noise move, but the
+    public reference step's length is not, so the noise is rejected and the honest kept."""
+    scores = [UpdateScore(i, True, 70.0 if i in (0, 1, 4) else 3.0, 0.5) for i in range(5)]
+    view = ReferenceView({i: 0.02 for i in range(5)}, {i: 0.02 for i in range(5)}, step_norm=3.5)
+    verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
+    assert verdict.accepted == [2, 3]
+    assert all("over 4.0x the median 3.5" in verdict.reasons[i] for i in (0, 1, 4))

@@ -485,6 +485,7 @@ class Participant:
             view = ReferenceView(
                 output_layer={i: cosine(_flat(valid[i][0][head]) - base, ref_head) for i in subset},
                 whole_model={i: cosine(deltas[i], whole) for i in subset},
+                step_norm=float(np.sqrt(np.einsum("i,i->", whole, whole))),
             )
             self.timings["aggregate"] += time.perf_counter() - start
             return view
