@@ -174,6 +174,7 @@ class Participant:
         self._n_participants: int | None = None
         self._learner: Learner | None = None
         self._validation: tuple[Dataset | None] | None = None
+        self._head_key: str | None = None
         self._models: dict[bytes, Any] = {}
         self._joined = False
         """True once this node's join is known (own tx or a chain read); joining is final."""
@@ -206,6 +207,12 @@ class Participant:
         if self._learner is None:
             self._learner = Learner(self.spec, self.data, self.address, self.test_fraction)
         return self._learner
+
+    def _output_layer(self) -> str:
+        """The spec model's output-layer weight name (building the model to find it: once)."""
+        if self._head_key is None:
+            self._head_key = output_layer_key(self.spec)
+        return self._head_key
 
     @property
     def validation(self) -> Dataset | None:
@@ -475,7 +482,7 @@ class Participant:
             assert self.validation is not None
             start = time.perf_counter()
             fill_deltas()
-            head = output_layer_key(self.spec)
+            head = self._output_layer()
             if not ref_steps:
                 trained = train_state(self.spec, global_state, self.validation, reference_seed(self.spec.seed, r))
                 ref_steps.append(self.learner.flatten(trained) - self.learner.flatten(global_state))
