@@ -98,6 +98,11 @@ class SimConfig:
         return asdict(self)
 
 
+def _images28(name: str, samples: int) -> dict[str, Any]:
+    """Schema of a generated set of 1x28x28 images in 10 classes."""
+    return {"name": name, "num_features": 784, "num_classes": 10, "input_shape": [1, 28, 28], "num_samples": samples}
+
+
 def make_spec(config: SimConfig) -> TaskSpec:
     """The task spec of a simulation run (dataset schema from the named dataset)."""
     schemas: dict[str, dict[str, Any]] = {
@@ -110,20 +115,8 @@ def make_spec(config: SimConfig) -> TaskSpec:
             "input_shape": [32],
             "num_samples": config.synthetic_samples or 5000,
         },
-        "digits28aug": {
-            "name": "digits28aug",
-            "num_features": 784,
-            "num_classes": 10,
-            "input_shape": [1, 28, 28],
-            "num_samples": config.synthetic_samples or 20000,
-        },
-        "synthetic28": {
-            "name": "synthetic",
-            "num_features": 784,
-            "num_classes": 10,
-            "input_shape": [1, 28, 28],
-            "num_samples": config.synthetic_samples or 20000,
-        },
+        "digits28aug": _images28("digits28aug", config.synthetic_samples or 20000),
+        "synthetic28": _images28("synthetic", config.synthetic_samples or 20000),
     }
     if config.dataset not in schemas:
         raise ConfigError(f"dataset {config.dataset!r} is not simulated; choose one of {', '.join(schemas)}")
