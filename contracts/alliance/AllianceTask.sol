@@ -106,6 +106,9 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     mapping(uint256 round => mapping(address voter => uint256)) private _votes;
     mapping(uint256 round => mapping(uint256 slot => bytes32)) private _aggHashAt; // slot = index + 1
     mapping(uint256 round => mapping(bytes32 aggHash => uint256)) private _aggHashSlot; // index + 1
+    /// @dev Bit p: participant index p did not act in its role (no update / no reveal) in the latest
+    /// finalized round. The next draw ranks those participants after everyone else.
+    uint256 private _absentMask;
 
     /// @dev Working memory of {finalizeRound}, kept in a struct to stay within the stack limit.
     struct Tally {
@@ -127,6 +130,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint256 proposerSlashBps;
         uint256 voterSlashBps;
         uint256 absentSlashBps;
+        uint256 absentMask; // bit p: participant p missed its role this round
         uint256[] eff; // per proposer index: effective samples if accepted
         uint256[] proposerOf; // per participant index: its proposer index (if a proposer)
     }
@@ -255,23 +259,8 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint256 k = (r == 0 && _initialModelHash == bytes32(0)) ? 1 : _proposerCount(n, _params.proposerRatioBps);
         bytes32 seed = keccak256(abi.encode(block.prevrandao, address(this), r));
 
-        // Lowest-k tickets, kept sorted ascending by insertion (in memory).
         address[] memory parts = _participants;
-        uint256[] memory lowT = new uint256[](k);
-        uint256[] memory lowI = new uint256[](k);
-        uint256 filled;
-        for (uint256 i; i < n; ++i) {
-            uint256 t = uint256(keccak256(abi.encode(seed, parts[i])));
-            if (filled == k && t >= lowT[k - 1]) continue;
-            uint256 j = filled < k ? filled++ : k - 1;
-            while (j > 0 && lowT[j - 1] > t) {
-                lowT[j] = lowT[j - 1];
-                lowI[j] = lowI[j - 1];
-                --j;
-            }
-            lowT[j] = t;
-            lowI[j] = i;
-        }
+        uint256[] memory lowI = _draw(parts, seed, k, r == 0 ? 0 : _absentMask);
 
         Round storage rd = _rounds[r];
         rd.seed = seed;
@@ -423,6 +412,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         _pool += returned + t.slashed;
         rd.outcome = uint128(t.outcome);
         rd.finalized = true;
+        if (_absentMask != t.absentMask) _absentMask = t.absentMask;
         bytes32 globalHash = _globalModelHash;
         if (t.winner != 0) {
             globalHash = _aggHashAt[round][t.winner];
@@ -527,6 +517,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         }
         for (uint256 i; i < t.n; ++i) {
             (uint256 reward, uint256 slashBps, uint8 reason, uint8 counter) = _decide(t, i, votes[i], accs[i].stake);
+            if (reason == _SLASH_ABSENT) t.absentMask |= uint256(1) << i;
             if (reward == 0 && slashBps == 0 && counter == 0) continue;
             _apply(t, parts[i], accs[i], reward, slashBps, reason, counter);
         }
@@ -702,6 +693,16 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         return uint256(keccak256(abi.encode(_rounds[round].seed, account)));
     }
 
+    /// @notice Whether `account` missed its role (submitted no update, or revealed no vote) in the
+    /// latest finalized round; such participants are drawn as proposers only after everyone else.
+    /// @param account The address.
+    /// @return True if it missed its role.
+    function missedLastRound(address account) external view returns (bool) {
+        Account storage acc = _accounts[account];
+        if (acc.flags & _JOINED == 0) return false;
+        return (_absentMask >> acc.index) & 1 != 0;
+    }
+
     /// @notice The update submitted by proposer `proposerIndex` in round `round` (zeros if none).
     /// @param round A started round.
     /// @param proposerIndex Index in the round's proposer list.
@@ -828,6 +829,41 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         for (uint256 i; i < k; ++i) {
             list[i] = _participants[(rd.proposerWords[i >> 5] >> ((i & 31) << 3)) & 0xff];
         }
+    }
+
+    /// @dev Participant indices of the round's proposers, in proposer-index order: the k lowest
+    /// (missed the previous round, ticket) pairs, kept sorted by insertion in memory. A participant
+    /// that missed its role in the previous round proposes only when too few others are left.
+    function _draw(address[] memory parts, bytes32 seed, uint256 k, uint256 late)
+        private
+        pure
+        returns (uint256[] memory lowI)
+    {
+        uint256 n = parts.length;
+        uint256[] memory lowT = new uint256[](k);
+        lowI = new uint256[](k);
+        uint256 filled;
+        for (uint256 i; i < n; ++i) {
+            uint256 t = uint256(keccak256(abi.encode(seed, parts[i])));
+            if (filled == k && !_drawsBefore(late, i, t, lowI[k - 1], lowT[k - 1])) continue;
+            uint256 j = filled < k ? filled++ : k - 1;
+            while (j > 0 && _drawsBefore(late, i, t, lowI[j - 1], lowT[j - 1])) {
+                lowT[j] = lowT[j - 1];
+                lowI[j] = lowI[j - 1];
+                --j;
+            }
+            lowT[j] = t;
+            lowI[j] = i;
+        }
+    }
+
+    /// @dev Draw order: participants that acted in the previous round first, then by ticket, then
+    /// by participant index (a stable selection, like the off-chain mirror's sort).
+    function _drawsBefore(uint256 late, uint256 i, uint256 t, uint256 j, uint256 u) private pure returns (bool) {
+        uint256 lateI = (late >> i) & 1;
+        uint256 lateJ = (late >> j) & 1;
+        if (lateI != lateJ) return lateI < lateJ;
+        return t < u;
     }
 
     function _popcount(uint256 x) private pure returns (uint256 c) {

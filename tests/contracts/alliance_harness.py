@@ -281,7 +281,7 @@ def play_round(
         assert seed == round_seed(randao, task.address, r)
         for addr in ledger.participants:
             assert client.call(task.functions.ticketOf(r, addr)) == ticket(seed, addr)
-    expected_props, voters = draw_roles(seed, ledger.participants, ratio_bps, pioneer)
+    expected_props, voters = draw_roles(seed, ledger.participants, ratio_bps, pioneer, ledger.missed_last_round)
     assert list(expected_props) == proposers
     if callable(plan):
         acts = {p: plan(p, True, i) for i, p in enumerate(proposers)}

@@ -59,7 +59,9 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
         if not client.is_embedded:  # eth-tester's sealed mixHash can differ from the executed prevrandao
             block = client.w3.eth.get_block(receipt["blockNumber"])
             assert info.seed == round_seed(int.from_bytes(bytes(block["mixHash"]), "big"), task.address, r)
-        props, voters = draw_roles(info.seed, ledger.participants, cfg.proposer_ratio_bps, pioneer=r == 0)
+        props, voters = draw_roles(
+            info.seed, ledger.participants, cfg.proposer_ratio_bps, pioneer=r == 0, missed_last_round=ledger.missed_last_round
+        )
         assert info.proposers == props
         for i, p in enumerate(props):
             task.submit_update(r, i, bytes([0x30 + i]) * 32, 100 * (i + 1), by[p])
@@ -102,6 +104,9 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
         int(SlashReason.MINORITY_VOTER), int(SlashReason.ABSENT),
     ]
     assert task.status() == TaskStatus.FINISHED and task.pool() == 0
+    # The voter that never revealed is the one absentee (drawn last if a round followed).
+    assert {m.address for m in members if task.missed_last_round(m.address)} == set(ledger.missed_last_round)
+    assert len(ledger.missed_last_round) == 1
 
     for acct in [*members, creator, finalizer]:
         before = stack.token.balance_of(acct.address)

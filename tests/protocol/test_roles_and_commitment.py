@@ -65,6 +65,27 @@ def test_draw_roles_orders_proposers_by_ticket_and_voters_by_participation() -> 
     assert draw_roles(round_seed(1, "0x" + "cd" * 20, 1), PARTS, 3000, False)[0] != proposers
 
 
+def test_draw_roles_ranks_participants_that_missed_last_round_after_everyone_else() -> None:
+    seed = round_seed(77, "0x" + "cd" * 20, 3)
+    baseline, _ = draw_roles(seed, PARTS, 3000, pioneer=False)
+    # The would-be proposers all missed their role last round: three others take their places.
+    proposers, voters = draw_roles(seed, PARTS, 3000, False, missed_last_round=baseline)
+    assert not set(proposers) & set(baseline)
+    assert set(baseline) <= set(voters)
+    others = sorted((p for p in PARTS if p not in [b.lower() for b in baseline]), key=lambda a: ticket(seed, a))
+    assert [p.lower() for p in proposers] == [o.lower() for o in others[:3]]
+    # Too few left who acted (2 < 3): they propose first, then the lowest-ticket absentee.
+    late = PARTS[2:]
+    proposers, _ = draw_roles(seed, PARTS, 3000, False, missed_last_round=late)
+    first_absentee = min(late, key=lambda a: ticket(seed, a))
+    assert [p.lower() for p in proposers] == [*sorted(PARTS[:2], key=lambda a: ticket(seed, a)), first_absentee]
+
+
+def test_draw_roles_rejects_an_unknown_absentee() -> None:
+    with pytest.raises(ValidationError, match="not a participant"):
+        draw_roles(b"\x00" * 32, PARTS, 5000, False, missed_last_round=["0x" + "ee" * 20])
+
+
 def test_draw_roles_rejects_duplicates() -> None:
     with pytest.raises(ValidationError, match="duplicate"):
         draw_roles(b"\x00" * 32, [PARTS[0], PARTS[0].upper().replace("0X", "0x"), PARTS[1]], 5000, False)

@@ -110,16 +110,6 @@ def vote_commitment(round_: int, voter: str, accept_bitmap: int, aggregate_hash:
     )
 
 
-def round_seed(prevrandao: int, task: str, round_: int) -> bytes:
-    """seed_r = keccak256(abi.encode(block.prevrandao, task, r)) (for the mirror and tests)."""
-    return bytes(keccak(encode(["uint256", "address", "uint256"], [prevrandao, to_checksum_address(task), round_])))
-
-
-def ticket(seed: bytes, address: str) -> int:
-    """ticket(addr) = uint256(keccak256(abi.encode(seed, addr))); the lowest k tickets propose."""
-    return int.from_bytes(keccak(encode(["bytes32", "address"], [checked_digest(seed, "seed"), to_checksum_address(address)])), "big")
-
-
 class AllianceTaskClient(TaskContractClient):
     """One AllianceTask clone: transactions take a `sender` account, views return records."""
 
@@ -214,6 +204,10 @@ class AllianceTaskClient(TaskContractClient):
 
     def ticket_of(self, round_: int, address: str) -> int:
         return int(self.client.call(self.fn.ticketOf(checked_uint(round_, "round"), address)))
+
+    def missed_last_round(self, address: str) -> bool:
+        """Whether `address` missed its role in the latest finalized round (drawn last next round)."""
+        return bool(self.client.call(self.fn.missedLastRound(address)))
 
     def update_of(self, round_: int, proposer_index: int) -> UpdateInfo:
         h, n = self.client.call(self.fn.updateOf(checked_uint(round_, "round"), checked_uint(proposer_index, "proposer_index")))

@@ -147,6 +147,9 @@ class RoundSettlement:
     finished: bool
     accepted_addresses: tuple[str, ...] = ()
     rejected_addresses: tuple[str, ...] = ()
+    absent_addresses: tuple[str, ...] = ()
+    """Proposers that submitted nothing and voters that revealed nothing, in participant order:
+    the next round draws them after everyone else (whether or not `absentSlashBps` took stake)."""
 
     @property
     def total_rewards(self) -> int:
@@ -303,14 +306,17 @@ def settle_round(
             reasons[addr] = reason
 
     rejected_set = set(rejected)
+    absent: set[str] = set()
     for i, (addr, p) in enumerate(props):
         if not p.submitted:
+            absent.add(addr)
             slash(addr, rules.absent_slash_bps, SLASH_ABSENT)
         elif i in rejected_set:
             slash(addr, rules.proposer_slash_bps, SLASH_REJECTED_PROPOSER)
     majority_set = set(majority)
     for addr, v in vots:
         if not v.revealed:
+            absent.add(addr)
             slash(addr, rules.absent_slash_bps, SLASH_ABSENT)
         elif majority and addr not in majority_set:
             slash(addr, rules.voter_slash_bps, SLASH_MINORITY_VOTER)
@@ -345,4 +351,5 @@ def settle_round(
         finished=finished,
         accepted_addresses=tuple(props[i][0] for i in accepted),
         rejected_addresses=tuple(props[i][0] for i in rejected),
+        absent_addresses=tuple(a for a in order if a in absent),
     )

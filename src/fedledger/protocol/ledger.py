@@ -84,6 +84,8 @@ class AllianceLedger:
         self.accepted_proposals: dict[str, int] = {}
         self.majority_votes: dict[str, int] = {}
         self.history: list[RoundSettlement] = []
+        self.missed_last_round: tuple[str, ...] = ()
+        """Participants that did not act in their role in the last settled round (drawn last next)."""
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -175,6 +177,7 @@ class AllianceLedger:
         for addr in result.majority_voters:
             self.majority_votes[addr] = self.majority_votes.get(addr, 0) + 1
         self.history.append(result)
+        self.missed_last_round = result.absent_addresses
         self.round_open = False
         self.current_round += 1
         if result.finished:

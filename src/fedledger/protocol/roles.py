@@ -2,12 +2,15 @@
 
 Each participant's ticket is `keccak256(abi.encode(seed_r, addr))` read as a uint256; the
 `k` lowest tickets propose, in ascending ticket order (that order is the proposer index used
-by accept bitmaps and by aggregation); everyone else votes, in participant order.
+by accept bitmaps and by aggregation); everyone else votes, in participant order. Participants
+that missed their role in the previous round (no update, no revealed vote) rank after all
+others: a proposer slot then goes to someone who is there, and an absent participant proposes
+only when too few others are left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from fedledger.core.errors import ValidationError
 from fedledger.protocol.encoding import abi_encode, as_bytes32, as_uint, checksum, keccak256
@@ -49,18 +52,26 @@ def num_proposers(n: int, ratio_bps: int, pioneer: bool) -> int:
 
 
 def draw_roles(
-    seed: bytes, participants: Sequence[str], ratio_bps: int, pioneer: bool
+    seed: bytes,
+    participants: Sequence[str],
+    ratio_bps: int,
+    pioneer: bool,
+    missed_last_round: Collection[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split `participants` into (proposers in index order, voters in participant order).
 
-    Ties between tickets (a keccak collision, never seen in practice) keep participant
-    order, matching a stable selection on-chain.
+    `missed_last_round` holds the participants that did not act in their role in the previous
+    round; they are drawn after everyone else. Ties between tickets (a keccak collision, never
+    seen in practice) keep participant order, matching a stable selection on-chain.
     """
     addrs = [checksum(a) for a in participants]
     if len(set(addrs)) != len(addrs):
         raise ValidationError("participants contain a duplicate address; each address joins once")
+    late = {checksum(a) for a in missed_last_round}
+    if not late <= set(addrs):
+        raise ValidationError("missed_last_round names an address that is not a participant")
     k = num_proposers(len(addrs), ratio_bps, pioneer)
-    ranked = sorted(range(len(addrs)), key=lambda i: (ticket(seed, addrs[i]), i))
+    ranked = sorted(range(len(addrs)), key=lambda i: (addrs[i] in late, ticket(seed, addrs[i]), i))
     chosen = set(ranked[:k])
     proposers = tuple(addrs[i] for i in ranked[:k])
     voters = tuple(a for i, a in enumerate(addrs) if i not in chosen)
