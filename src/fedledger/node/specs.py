@@ -6,7 +6,7 @@ from __future__ import annotations
 from fedledger.core.errors import IntegrityError
 from fedledger.core.types import digest_from_hex
 from fedledger.learning.data import Dataset
-from fedledger.learning.public_set import decode_dataset, encode_dataset
+from fedledger.learning.dataset_blob import decode_dataset, encode_dataset
 from fedledger.learning.spec import TaskSpec, ValidationSetSpec
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of

@@ -2,23 +2,22 @@
 
 Why one module: every check a role runs on something it downloads lives here, so the trainer,
 the validator and the creator agree byte for byte on what "the evaluation set" or "a valid model"
-is. The evaluation set is an `.npz` archive of two arrays (`x`, `y`) written and read without
-pickle (a blob from a stranger must not run code). Models are safetensors, checked against the
+is. The evaluation set is a safetensors blob of two tensors (`x`, `y`), the codec of
+`fedledger.learning.dataset_blob` (a blob from a stranger must not run code). Models are safetensors, checked against the
 architecture the spec names. Scores are fixed point (`ARENA_SCORE_SCALE` = 1.0), higher is better.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from typing import Any
 
 import numpy as np
 
-from fedledger.core.errors import IntegrityError, UpdateValidationError, ValidationError
+from fedledger.core.errors import IntegrityError, UpdateValidationError
 from fedledger.core.records import ARENA_SCORE_SCALE
 from fedledger.learning.data import Dataset
+from fedledger.learning.dataset_blob import decode_dataset, encode_dataset
 from fedledger.learning.spec import TaskSpec
 from fedledger.learning.train import evaluate, initial_state
 from fedledger.learning.updates import bytes_to_state, validate_update
@@ -34,45 +33,15 @@ MAX_EVAL_SET_BYTES = 256 * 1024 * 1024
 
 # ---------------------------------------------------------------------- evaluation set
 def encode_eval_set(data: Dataset) -> bytes:
-    """The evaluation set as deterministic `.npz` bytes (arrays `x` float32, `y` int64, no pickle).
-
-    Deterministic so the creator's `evalSetHash` is reproducible: the zip entries carry a fixed
-    timestamp (numpy writes 1980-01-01 for in-memory archives).
-    """
-    buf = io.BytesIO()
-    # allow_pickle is not a savez option, but plain numeric arrays never pickle; never store objects.
-    np.savez(buf, x=np.ascontiguousarray(data.x, dtype=np.float32), y=np.ascontiguousarray(data.y, dtype=np.int64))
-    return buf.getvalue()
+    """The evaluation set as deterministic bytes, so the creator's `evalSetHash` is reproducible
+    (the same safetensors codec as an Alliance task's public validation set)."""
+    return encode_dataset(data)
 
 
 def decode_eval_set(blob: bytes, spec: TaskSpec) -> Dataset:
-    """Parse an evaluation set blob and check it against the spec's data schema.
-
-    Opened with `allow_pickle=False`: never change that.
-    """
-    if not zipfile.is_zipfile(io.BytesIO(blob)):
-        raise ValidationError("evaluation set is not an .npz archive (arrays x and y); ask the creator to re-publish it")
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-            missing = [k for k in ("x", "y") if k not in archive.files]
-            if missing:
-                raise ValidationError(f"evaluation set lacks array(s) {missing}; found {archive.files}")
-            x, y = archive["x"], archive["y"]
-    except ValidationError:
-        raise
-    except ValueError as exc:
-        raise ValidationError(f"evaluation set holds pickled (object) arrays, which are refused ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - zip/format errors all mean "not a valid archive"
-        raise ValidationError(f"evaluation set is not a valid .npz archive ({type(exc).__name__}: {exc})") from None
-    if x.ndim < 2 or y.ndim != 1 or x.shape[0] != y.shape[0] or not np.issubdtype(y.dtype, np.integer):
-        raise ValidationError(
-            f"evaluation set must hold x (samples, features) and integer y (samples,), got x {x.shape} {x.dtype}, "
-            f"y {y.shape} {y.dtype}"
-        )
-    schema = spec.dataset
-    data = Dataset(x.reshape(x.shape[0], -1).astype(np.float32), y.astype(np.int64), schema.num_classes, schema.input_shape)
-    data.check_schema(schema)
-    return data
+    """Parse an evaluation set blob and check it against the spec's data schema (safetensors:
+    parsing a stranger's blob cannot run code)."""
+    return decode_dataset(blob, spec.dataset, what="evaluation set")
 
 
 def fetch_eval_set(store: BlobStore, eval_set_hash: bytes, spec: TaskSpec, cid: CidLike | None = None) -> Dataset:

@@ -1,4 +1,5 @@
-"""The public validation set blob: round trip and every check a voter relies on."""
+"""The labelled data set blob (public validation set, Arena evaluation set): round trip and
+every check a scorer relies on."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from safetensors.numpy import save
 
 from fedledger.core.errors import ValidationError
 from fedledger.learning.data import Dataset
-from fedledger.learning.public_set import decode_dataset, encode_dataset
+from fedledger.learning.dataset_blob import decode_dataset, encode_dataset
 from fedledger.learning.spec import DatasetSpec
 
 SCHEMA = DatasetSpec(name="digits", num_features=4, num_classes=3, input_shape=(4,))
@@ -48,3 +49,10 @@ def test_a_malformed_set_is_a_clear_error(tensors: dict[str, np.ndarray], match:
 def test_garbage_bytes_are_a_clear_error() -> None:
     with pytest.raises(ValidationError, match="not a valid safetensors blob"):
         decode_dataset(b"\x00" * 3 + b"not safetensors", SCHEMA, 5)
+
+
+def test_the_sample_count_is_optional_and_errors_name_the_set() -> None:
+    back = decode_dataset(encode_dataset(_data(7)), SCHEMA)
+    assert len(back.y) == 7
+    with pytest.raises(ValidationError, match="^evaluation set dtypes"):
+        decode_dataset(save({"x": np.zeros((5, 4), np.float16), "y": np.zeros(5, np.int64)}), SCHEMA, what="evaluation set")
