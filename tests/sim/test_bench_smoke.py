@@ -13,8 +13,14 @@ from fedledger.bench.scale import run_scale
 
 @pytest.mark.slow
 def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
-    res = run_attacks(fractions=(0.25,), out=tmp_path / "a.json", participants=4, rounds=2, behaviours=("noise",))
+    kwargs = {"fractions": (0.25,), "participants": 4, "rounds": 2, "behaviours": ("noise",), "repeats": 2}
+    res = run_attacks(out=tmp_path / "a.json", **kwargs)  # type: ignore[arg-type]
     assert (tmp_path / "a.json").exists() and res["rows"][0]["behaviour"] == "noise"
+    # Seeded simulations replay exactly in worker processes: parallel cells give the same matrix.
+    parallel = run_attacks(jobs=2, **kwargs)  # type: ignore[arg-type]
+    assert parallel["clean_accuracies"] == res["clean_accuracies"]
+    assert parallel["rows"][0]["final_accuracies"] == res["rows"][0]["final_accuracies"]
+    assert parallel["rows"][0]["attacker_net_change_tokens"] == res["rows"][0]["attacker_net_change_tokens"]
     sc = run_scale(n=4, rounds=2, out=tmp_path / "s.json")
     assert sc["conservation_ok"] and len(sc["per_round"]) == 2
     ov = run_overhead(out=tmp_path / "o.json", rounds=2, reference=False, digits_participants=4)
