@@ -8,24 +8,34 @@ draw against `fedledger.protocol.draw_roles`, so the mirror follows the same rul
 
 from __future__ import annotations
 
-from fedledger.chain import ChainClient
+from typing import Any
 
-from .alliance_harness import Act, assert_matches_ledger, deploy_stack, ledger_for, play_round
+from eth_account.signers.local import LocalAccount
+
+from fedledger.chain import ChainClient
+from fedledger.protocol import AllianceLedger
+
+from .alliance_harness import Act, Stack, assert_matches_ledger, deploy_stack, ledger_for, play_round
 
 ABSENT = Act(submit=False, commit=False, reveal=False)
 
 
-def test_absentees_are_drawn_last_and_return_once_they_act() -> None:
+def _task(members: int, rounds: int) -> tuple[Stack, Any, AllianceLedger, LocalAccount, list[LocalAccount]]:
+    """A task with an initial model (no pioneer round) and k = members / 2, everyone joined."""
     stack = deploy_stack(ChainClient.embedded())
-    people = stack.people(10)
-    creator, members = people[0], people[1:9]
-    cfg = {"rounds": 5, "proposerRatioBps": 5000, "initialModelHash": b"\x11" * 32}  # k = 4 of 8
+    people = stack.people(members + 1)
+    creator, joined = people[0], people[1 : members + 1]
+    cfg = {"rounds": rounds, "proposerRatioBps": 5000, "initialModelHash": b"\x11" * 32}
     task = stack.create_task(creator, **cfg)
     ledger = ledger_for(creator.address, **cfg)
-    stakes = [10**18] * len(members)
-    stack.join_all(task, members, stakes)
-    for m, s in zip(members, stakes, strict=True):
-        ledger.join(m.address, s)
+    stack.join_all(task, joined, [10**18] * members)
+    for m in joined:
+        ledger.join(m.address, 10**18)
+    return stack, task, ledger, creator, joined
+
+
+def test_absentees_are_drawn_last_and_return_once_they_act() -> None:
+    stack, task, ledger, creator, members = _task(8, rounds=5)  # k = 4 of 8
     by_address = {m.address: m for m in members}
     no_shows = {m.address for m in members[:3]}
     missed = task.functions.missedLastRound
@@ -56,15 +66,7 @@ def test_absentees_are_drawn_last_and_return_once_they_act() -> None:
 
 
 def test_absentees_fill_the_proposer_slots_others_cannot() -> None:
-    stack = deploy_stack(ChainClient.embedded())
-    people = stack.people(7)
-    creator, members = people[0], people[1:7]
-    cfg = {"rounds": 2, "proposerRatioBps": 5000, "initialModelHash": b"\x11" * 32}  # k = 3 of 6
-    task = stack.create_task(creator, **cfg)
-    ledger = ledger_for(creator.address, **cfg)
-    stack.join_all(task, members, [10**18] * 6)
-    for m in members:
-        ledger.join(m.address, 10**18)
+    stack, task, ledger, creator, members = _task(6, rounds=2)  # k = 3 of 6
     by_address = {m.address: m for m in members}
     absent = {m.address for m in members[:5]}  # only one participant acts in round 0
     play_round(stack, task, ledger, by_address, {a: ABSENT if a in absent else Act() for a in by_address}, creator, 5000)
