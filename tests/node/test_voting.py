@@ -210,7 +210,7 @@ def test_public_reference_rejects_an_update_against_it_whatever_the_majority() -
     reference does not depend on the proposers, so no minority cap applies), and the
     proposer-median direction screen, which a majority would own, is not used."""
     deltas = {i: _honest_delta() for i in range(5)}
-    cosines = {0: 0.4, 1: -0.15, 2: -0.3, 3: 0.2, 4: -0.12}
+    cosines = {0: 0.4, 1: -0.35, 2: -0.3, 3: 0.2, 4: -0.27}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, direction=_direction(deltas),
                      reference=_reference(cosines))
     assert verdict.accepted == [0, 3]
@@ -236,9 +236,22 @@ def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
 def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
     deltas = {i: _honest_delta() for i in range(3)}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None,
-                     reference=_reference({0: 0.05, 1: 0.3, 2: 0.06}, {0: -0.2, 1: 0.3, 2: -0.3}))
-    assert verdict.accepted == [0, 1]  # means -0.075 and 0.3 pass, -0.12 does not
-    assert "mean output-layer / whole-model cosine -0.12" in verdict.reasons[2]
+                     reference=_reference({0: 0.05, 1: 0.3, 2: -0.1}, {0: -0.2, 1: 0.3, 2: -0.5}))
+    assert verdict.accepted == [0, 1]  # means -0.075 and 0.3 pass, -0.3 does not
+    assert "mean output-layer / whole-model cosine -0.30" in verdict.reasons[2]
+
+
+def test_a_converged_honest_update_slightly_against_the_reference_is_kept_unless_it_pushes_off_its_classes() -> None:
+    """Converged 20-round runs put honest updates at mean cosines down to -0.14 with a class
+    push <= 0.13 and a typical move: kept. The same cosine with a push over
+    `neg_class_push_max` (label flips there measured >= 0.27) is rejected."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
+    cos = {0: -0.14, 1: 0.2, 2: 0.1, 3: -0.14}
+    view = ReferenceView(cos, cos, against_class={0: 0.13, 1: 0.0, 2: 0.05, 3: 0.25},
+                         head_moves={i: 1.0 for i in range(4)})
+    verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
+    assert verdict.accepted == [0, 1, 2]
+    assert "0.25x a typical output-layer move > 0.2" in verdict.reasons[3]
 
 
 def test_a_negative_cosine_is_rejected_only_with_an_outsized_move() -> None:
@@ -260,3 +273,72 @@ def test_the_reference_step_caps_the_typical_move_so_a_noise_majority_cannot_own
     verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
     assert verdict.accepted == [2, 3]
     assert all("over 4.0x the median 3.5" in verdict.reasons[i] for i in (0, 1, 4))
+
+
+def _class_push_view(against: dict[int, float], head_moves: dict[int, float], head_step_norm: float = 0.0) -> ReferenceView:
+    return ReferenceView({i: 0.3 for i in against}, {i: 0.3 for i in against}, against_class=against,
+                         head_moves=head_moves, head_step_norm=head_step_norm)
+
+
+def test_an_update_pushing_output_rows_away_from_their_classes_is_rejected() -> None:
+    """Cosines to the reference look fine (label flipping early in training often does), but
+    one update moves its output rows away from their own classes' public features by far
+    more than honest non-IID training does (measured honest <= 0.23x a typical output-layer
+    move; label flips from round 3 on > 0.3x in 209 of 212)."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(5)]
+    view = _class_push_view({0: 0.05, 1: 0.6, 2: 0.22, 3: 0.0, 4: 0.1}, {i: 1.0 for i in range(5)})
+    verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
+    assert verdict.accepted == [0, 2, 3, 4]
+    assert "own classes' public features (0.60x" in verdict.reasons[1]
+    relaxed = decide(scores, pioneer=False, subset_metrics=None, rule=VoteRule(class_push_max=0.7),
+                     reference=lambda subset: view)
+    assert relaxed.accepted == [0, 1, 2, 3, 4]
+
+
+def test_the_reference_head_step_caps_the_typical_output_layer_move() -> None:
+    """Three of five flipped updates with big output-layer moves own the lower median (their
+    push is then only ~0.27x of it); the public reference step's output-layer move is not
+    theirs, so measured against it they are rejected and the honest two kept."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(5)]
+    against = {0: 0.8, 1: 0.8, 2: 0.02, 3: 0.03, 4: 0.8}
+    moves = {0: 3.0, 1: 3.0, 2: 1.0, 3: 1.0, 4: 3.0}
+    owned = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: _class_push_view(against, moves))
+    assert owned.accepted == [0, 1, 2, 3, 4]
+    capped = decide(scores, pioneer=False, subset_metrics=None,
+                    reference=lambda subset: _class_push_view(against, moves, head_step_norm=1.0))
+    assert capped.accepted == [2, 3]
+
+
+def test_class_push_does_not_apply_to_a_pioneer_or_without_measurements() -> None:
+    pioneer = [UpdateScore(0, True, 1.0, 0.5)]
+    view = ReferenceView({0: 0.3}, {0: 0.35}, against_class={0: 5.0}, head_moves={0: 1.0}, head_step_norm=1.0)
+    assert decide(pioneer, pioneer=True, subset_metrics=None, reference=lambda subset: view).accepted == [0]
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(3)]
+    plain = ReferenceView({i: 0.3 for i in range(3)}, {i: 0.3 for i in range(3)})
+    assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: plain).accepted == [0, 1, 2]
+
+
+def test_against_own_class_sees_a_flipped_row_not_an_honest_one() -> None:
+    """Class features in three clusters: an honest delta pulls a class's row toward its
+    features and pushes another row a little away from them; a flipped one (class 0 labelled
+    2) pushes row 0 away from class 0's features with full force and pulls row 2 toward them."""
+    from fedledger.learning.features import against_own_class, class_directions
+
+    rng = np.random.default_rng(1)
+    centres = 3.0 * np.eye(3, 8)
+    labels = np.repeat(np.arange(3), 20)
+    features = centres[labels] + 0.3 * rng.standard_normal((60, 8))
+    directions = class_directions(features, labels, 3)
+    assert np.allclose(np.linalg.norm(directions, axis=1), 1.0)
+    mu = np.stack([features[labels == c].mean(axis=0) for c in range(3)])
+    honest = np.zeros((3, 8))
+    honest[0] += mu[0]
+    honest[1] -= 0.1 * mu[0]  # a row the proposer does not hold, pushed off its features
+    flipped = np.zeros((3, 8))
+    flipped[0] -= mu[0]
+    flipped[2] += mu[0]
+    assert against_own_class(honest, directions) < 0.1 * np.linalg.norm(honest)
+    assert against_own_class(flipped, directions) > 0.5 * np.linalg.norm(flipped)
+    assert against_own_class(np.zeros(24), directions) == 0.0  # not one row per class: not applicable
+    empty = class_directions(features, labels, 4)
+    assert not empty[3].any()  # a class without public samples has no direction

@@ -11,6 +11,7 @@ from fedledger.sim.chainsetup import participant_account
 from fedledger.sim.config import TOKEN, SimConfig
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
+from fedledger.sim.report import SimReport
 
 
 def test_clean_run_matches_the_fedavg_baseline_and_conserves_tokens(tmp_path: Path) -> None:
@@ -85,6 +86,33 @@ def test_public_reference_catches_label_flip_on_non_iid_data() -> None:
     verdicts, attacker = run(150)
     assert verdicts and set(verdicts) == {"rejected"}
     assert attacker.net_change is not None and attacker.net_change < 0  # type: ignore[attr-defined]
+
+
+def test_output_rows_pushed_off_their_classes_catch_label_flips_the_cosines_let_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Non-IID, two label flippers of six, public validation set: the same seeded run with the
+    vote rule's class-push check switched off accepts flipped updates in rounds 1 and 2 (their
+    cosines to the reference step are positive); with it every flipped update is rejected,
+    the flippers lose tokens and no honest node is slashed."""
+    from fedledger.node.voting import VoteRule
+    from fedledger.sim import engine
+
+    def run(class_push_max: float) -> tuple[list[str], SimReport]:
+        monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(class_push_max=class_push_max, **kw))
+        report = run_simulation(
+            SimConfig(participants=6, rounds=3, adversaries={"labelflip": 2}, baseline=False, seed=2,
+                      reward_pool=60 * TOKEN)
+        )
+        attackers = [p.address for p in report.participants if p.adversarial]
+        assert report.slashed(adversarial=False) == [] and report.conservation_ok
+        return [r.verdicts[a] for r in report.rounds[1:] for a in attackers if a in r.verdicts], report
+
+    without, _ = run(float("inf"))
+    assert "accepted" in without
+    verdicts, report = run(VoteRule().class_push_max)
+    assert verdicts and set(verdicts) == {"rejected"}
+    assert all(p.net_change is not None and p.net_change < 0 for p in report.participants if p.adversarial)
 
 
 def test_no_honest_node_is_slashed_in_a_noisy_non_iid_run() -> None:

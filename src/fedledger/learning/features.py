@@ -1,0 +1,78 @@
+"""What a model's output layer sees, and how an update's output rows relate to the classes.
+
+Used by the voter's public-reference check (`fedledger.node.voting`, step 6): a label-flipping
+proposer trains on ``(x of class a, label b)``; for every sample the global model already
+classifies well, the cross-entropy gradient pushes output row ``a`` *away* from the features of
+class ``a`` with almost full force (``p_a ≈ 1``) and pulls row ``b`` toward them. Honest training
+pushes a row toward its own class's features, and pushes a row it does not hold away from the
+features of the classes it holds, weighted by how often the model confused them (small once
+the model is good). Projecting each row's change onto its own class's public feature direction
+therefore separates the two, without knowing which classes a proposer holds.
+
+Every number here is computed from the public global model and the spec's public validation
+set only, so every honest voter gets the same values. float64 and einsum (not BLAS) so the
+result does not depend on a voter's thread count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from fedledger.learning.data import Dataset
+from fedledger.learning.spec import TaskSpec
+from fedledger.learning.train import configure_threads, load_model
+
+
+def output_layer_inputs(spec: TaskSpec, state: Mapping[str, Any], data: Dataset, head_key: str) -> np.ndarray:
+    """The inputs the output layer (the module owning parameter `head_key`) receives for
+    every sample of `data` under `state`, as a float64 array of shape (samples, in_features)."""
+    configure_threads()
+    model = load_model(spec, state)
+    model.eval()
+    module_name = head_key.rsplit(".", 1)[0] if "." in head_key else ""
+    module = model.get_submodule(module_name)
+    captured: list[np.ndarray] = []
+
+    def hook(_module: Any, inputs: tuple[Any, ...], _output: Any) -> None:
+        captured.append(inputs[0].detach().reshape(inputs[0].shape[0], -1).to(torch.float64).numpy().copy())
+
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.inference_mode():
+            model(torch.from_numpy(np.ascontiguousarray(data.x)))
+    finally:
+        handle.remove()
+    return np.concatenate(captured, axis=0)
+
+
+def class_directions(features: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Unit vectors ``(mu_c - mean_k mu_k) / ||.||`` per class, mu_c the mean feature of class c
+    (shape (num_classes, in_features)); a class without samples, or whose centred mean is
+    zero, gets a zero row (it then contributes nothing). Centring on the mean of the class
+    means, not of the samples, so an unbalanced public set does not tilt the directions."""
+    present = [c for c in range(num_classes) if np.any(labels == c)]
+    out = np.zeros((num_classes, features.shape[1]), dtype=np.float64)
+    if not present:
+        return out
+    means = {c: features[labels == c].mean(axis=0, dtype=np.float64) for c in present}
+    centre = np.mean(np.stack([means[c] for c in present]), axis=0)
+    for c in present:
+        v = means[c] - centre
+        n = float(np.sqrt(np.einsum("i,i->", v, v)))
+        if n > 0:
+            out[c] = v / n
+    return out
+
+
+def against_own_class(head_delta: np.ndarray, directions: np.ndarray) -> float:
+    """Sum over output rows c of ``max(0, -<delta_c, direction_c>)``: how far an update moves
+    its output rows *away* from their own class's features (same units as the delta). 0 when
+    the head is not one row per class (then the check does not apply)."""
+    if head_delta.ndim != 2 or head_delta.shape != directions.shape:
+        return 0.0
+    projections = np.einsum("ij,ij->i", np.asarray(head_delta, dtype=np.float64), directions)
+    return float(np.clip(-projections, 0.0, None).sum())
