@@ -49,6 +49,16 @@ def output_layer_inputs(spec: TaskSpec, state: Mapping[str, Any], data: Dataset,
     return np.concatenate(captured, axis=0)
 
 
+def reads_learned_features(state: Mapping[str, Any], head_key: str) -> bool:
+    """Whether the output layer (the module owning `head_key`) reads features the model learned,
+    i.e. the model has parameters outside that module. A linear model's "features" are the raw
+    inputs, where the class directions did not separate label flipping from honest non-IID
+    training (synthetic logistic regression, 20 nodes: honest pushes up to 0.39, flipped ones
+    from 0.15), so the class-push check only applies to models with a hidden representation."""
+    module = head_key.rsplit(".", 1)[0] if "." in head_key else ""
+    return any((key.rsplit(".", 1)[0] if "." in key else "") != module for key in state)
+
+
 def class_directions(features: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Unit vectors ``(mu_c - mean_k mu_k) / ||.||`` per class, mu_c the mean feature of class c
     (shape (num_classes, in_features)); a class without samples, or whose centred mean is

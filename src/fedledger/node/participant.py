@@ -43,7 +43,12 @@ from fedledger.core.errors import IntegrityError, RevertError, StorageError, Upd
 from fedledger.core.records import TaskStatus
 from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
-from fedledger.learning.features import against_own_class, class_directions, output_layer_inputs
+from fedledger.learning.features import (
+    against_own_class,
+    class_directions,
+    output_layer_inputs,
+    reads_learned_features,
+)
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import Behaviour, VoteContext
 from fedledger.learning.train import output_layer_key
@@ -490,8 +495,11 @@ class Participant:
                 ref_steps.append(_flat(trained[head]) - _flat(global_state[head]))
                 # each class's direction in the output layer's input space, under the global
                 # model, on the public set: what an update's output rows are judged against
-                inputs = output_layer_inputs(self.spec, global_state, self.validation, head)
-                ref_steps.append(class_directions(inputs, self.validation.y, self.validation.num_classes))
+                directions: np.ndarray | None = None
+                if reads_learned_features(global_state, head):
+                    inputs = output_layer_inputs(self.spec, global_state, self.validation, head)
+                    directions = class_directions(inputs, self.validation.y, self.validation.num_classes)
+                ref_steps.append(directions)
             whole, ref_head, directions = ref_steps
             base = _flat(global_state[head])
             shape = tuple(global_state[head].shape)
@@ -500,7 +508,11 @@ class Participant:
                 output_layer={i: cosine(head_deltas[i], ref_head) for i in subset},
                 whole_model={i: cosine(deltas[i], whole) for i in subset},
                 step_norm=float(np.sqrt(np.einsum("i,i->", whole, whole))),
-                against_class={i: against_own_class(head_deltas[i].reshape(shape), directions) for i in subset},
+                against_class=(
+                    {i: against_own_class(head_deltas[i].reshape(shape), directions) for i in subset}
+                    if directions is not None
+                    else {}
+                ),
                 head_moves={i: float(np.sqrt(np.einsum("i,i->", d, d))) for i, d in head_deltas.items()},
                 head_step_norm=float(np.sqrt(np.einsum("i,i->", ref_head, ref_head))),
             )

@@ -47,9 +47,11 @@ Per submitted update, in order (the first that applies decides):
    shrinks as the model converges (>= 0.03 up to round 10, negatives from round 16 on, when
    the reference trained on 150 public samples is mostly noise), and a cut at 0 slashed
    honest nodes in 20-round runs. An update is rejected below 0 while moving the model more
-   than `ref_move_factor` times the round's lower-median move: in 20-round runs the honest
-   updates below 0 moved at most 1.12x it, the label-flipped ones below 0 mostly 1.2-2.4x
-   (83 % of them caught). The unconditional cut was -0.1 (47 % of 77 label-flip updates fell
+   than `ref_move_factor` (2.0) times the round's lower-median move. It was 1.25 (in
+   20-round runs honest updates below 0 had moved at most 1.12x it, label-flipped ones
+   mostly 1.2-2.4x, 83 % of them caught) until an honest update at cosine -0.04 moved 1.33x
+   it (free-rider 30 %, seed 2, round 17) and was slashed; flips below 0 are now caught by
+   their class push (below), so this clause only guards against large reversed moves. The unconditional cut was -0.1 (47 % of 77 label-flip updates fell
    there) until, once the class-push check below changed the 20-round trajectories, honest
    updates reached -0.14 in rounds 17-19 and were slashed; it is now `ref_cos_min` = -0.25
    (a guard against reversed updates; all 78 measured label-flip updates in -0.21..-0.1 are
@@ -82,7 +84,11 @@ Per submitted update, in order (the first that applies decides):
    classes, so a flip costs little there and only 13 of 32 flipped updates exceeded 0.3.
    With a negative mean cosine the bar is `neg_class_push_max` (0.2): the 15 honest
    updates below 0 had a push <= 0.13, the 179 label-flipped ones >= 0.27 but for one that
-   moved 1.31x a typical move.
+   moved 1.31x a typical move. The push is only measured when the output layer reads
+   features the model learned (`learning.features.reads_learned_features`): for a linear
+   model the class directions are raw-input directions, and on synthetic logistic
+   regression (20 nodes, 8 rounds, seeds 0-1) honest pushes reached 0.39 while flipped ones
+   started at 0.15 (the check slashed 2 honest nodes in a clean run), so there it is off.
 
 Everything else is accepted. In a pioneering round there is no global model and a single
 proposer, so steps 2-5 do not apply; the one objective reference is the spec's initial model,
@@ -180,7 +186,7 @@ class VoteRule:
     """step 6: least mean of the output-layer and whole-model cosines to the public reference
     step (was -0.1 before the class-push check: converged 20-round runs put honest updates at
     -0.14, and every label-flipped update in -0.21..-0.1 is caught by its class push)"""
-    ref_move_factor: float = 1.25
+    ref_move_factor: float = 2.0
     """step 6: an update with a negative mean cosine that also moves the model more than this
     times the round's lower-median move is rejected too"""
     class_push_max: float = 0.3
