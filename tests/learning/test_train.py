@@ -37,31 +37,6 @@ def test_adam_and_logreg(small_spec: TaskSpec, small_data: Dataset) -> None:
     assert evaluate(state, spec, small_data)["accuracy"] > 0.8
 
 
-def test_proximal_term_keeps_the_local_model_near_the_global_one(small_spec: TaskSpec, small_data: Dataset) -> None:
-    start, _ = train_local(None, small_spec, small_data, seed=3)  # a "global model" that is not the init
-    skewed = small_data.subset([i for i, y in enumerate(small_data.y) if y == small_data.y[0]])  # one class only
-
-    def moved(mu: float) -> float:
-        spec = small_spec.model_copy(update={"proximal_mu": mu})
-        state, _ = train_local(start, spec, skewed, seed=4)
-        return float(sum((state[k].double() - start[k].double()).pow(2).sum() for k in start) ** 0.5)
-
-    plain, prox = moved(0.0), moved(5.0)
-    assert 0 < prox < 0.8 * plain
-    # mu = 0 is exactly plain training, and a pioneer (no global model) trains without the term.
-    assert state_to_bytes(train_local(start, small_spec.model_copy(update={"proximal_mu": 0.0}), skewed, 4)[0]) == (
-        state_to_bytes(train_local(start, small_spec, skewed, 4)[0])
-    )
-    pioneer = small_spec.model_copy(update={"proximal_mu": 5.0})
-    assert state_to_bytes(train_local(None, pioneer, skewed, 4)[0]) == state_to_bytes(train_local(None, small_spec, skewed, 4)[0])
-
-
-def test_proximal_mu_is_validated() -> None:
-    data = digits_mlp_spec().model_dump(mode="json")
-    with pytest.raises(ValidationError, match="proximal_mu"):
-        TaskSpec.from_dict({**data, "proximal_mu": -1.0})
-
-
 def test_train_errors(small_spec: TaskSpec, small_data: Dataset) -> None:
     with pytest.raises(ValidationError, match="num_features is 6"):
         train_local(None, small_spec, make_synthetic(10, 5, 3, seed=0), seed=0)

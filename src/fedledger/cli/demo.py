@@ -134,9 +134,6 @@ def demo(
         150, help="Samples of the public validation set the task creator publishes (0 = none): voters judge "
         "updates against a reference step trained on it, which catches label flipping.",
     ),
-    proximal_mu: float = typer.Option(
-        0.0, min=0.0, help="FedProx coefficient mu of the task spec (0 = plain FedAvg local training)."
-    ),
     rpc_url: str | None = typer.Option(None, help="Run against this JSON-RPC node instead of the embedded EVM."),
     out: Path | None = typer.Option(None, help="Report directory (default: reports/demo-<time>)."),
     kind: str = typer.Option("alliance", help="alliance (collaborative FedAvg rounds) or arena (competition, then a derived Alliance task)."),
@@ -150,7 +147,7 @@ def demo(
         return
     config = SimConfig(
         participants=participants, rounds=rounds, alpha=alpha, adversaries=parse_adversaries(adversaries),
-        seed=seed, rpc_url=rpc_url, public_validation_samples=public_validation, proximal_mu=proximal_mu,
+        seed=seed, rpc_url=rpc_url, public_validation_samples=public_validation,
     )
     out_dir = out or Path("reports") / time.strftime("demo-%Y%m%d-%H%M%S")
     console.print(

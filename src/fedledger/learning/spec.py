@@ -113,14 +113,6 @@ class TaskSpec(_Strict):
     batch_size: int = Field(default=32, ge=1, le=1_000_000)
     learning_rate: float = Field(default=1e-3, gt=0.0, le=10.0)
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
-    proximal_mu: float = Field(
-        default=0.0,
-        ge=0.0,
-        le=100.0,
-        description="FedProx: local loss + mu/2 * ||w - w_global||^2 (0 = plain FedAvg training). "
-        "Pulls each participant's model toward the round's global model, which damps the drift of "
-        "clients whose data covers few classes.",
-    )
     seed: int = Field(default=0, ge=0, lt=2**63)
     max_blob_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1, description="Largest update blob a node accepts."

@@ -120,21 +120,13 @@ def _optimizer(spec: TaskSpec, model: nn.Module) -> torch.optim.Optimizer:
     )
 
 
-def _squared_distance(params: list[nn.Parameter], anchor: list[torch.Tensor]) -> torch.Tensor:
-    """||params - anchor||^2 over all tensors, differentiable in `params`."""
-    return torch.stack([(p - a).pow(2).sum() for p, a in zip(params, anchor, strict=True)]).sum()
-
-
 def train_local(
     model_state: Mapping[str, torch.Tensor] | None, spec: TaskSpec, data: Dataset, seed: int
 ) -> tuple[State, int]:
     """Train the global model for `spec.local_epochs` on local data; return (state, numSamples).
 
     `model_state=None` starts from the spec's seeded initial model. A fresh optimiser is
-    used every call, as FedAvg clients keep no optimiser state between rounds. With
-    `spec.proximal_mu > 0` the loss gets FedProx's proximal term (Li et al., MLSys 2020)
-    anchored at `model_state`; a pioneer (no global model yet) trains without it, since
-    pulling toward a random initialisation only slows it down.
+    used every call, as FedAvg clients keep no optimiser state between rounds.
     """
     configure_threads()
     _check_data(spec, data, "train")
@@ -145,16 +137,12 @@ def train_local(
         model = load_model(spec, model_state)
         model.train()
         optimizer = _optimizer(spec, model)
-        params = list(model.parameters())
-        anchor = [p.detach().clone() for p in params] if spec.proximal_mu > 0 and model_state is not None else None
         gen = torch.Generator().manual_seed(seed)
         for _ in range(spec.local_epochs):
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, spec.batch_size):
                 idx = order[start : start + spec.batch_size]
                 loss = F.cross_entropy(model(x[idx]), y[idx])
-                if anchor is not None:
-                    loss = loss + 0.5 * spec.proximal_mu * _squared_distance(params, anchor)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -36,8 +36,6 @@ class SimConfig:
     local_epochs: int = 5
     batch_size: int = 16
     learning_rate: float = 5e-3
-    proximal_mu: float = 0.0
-    """FedProx coefficient of the task spec (0 = plain FedAvg local training)."""
     seed: int = 0
     global_test_fraction: float = 0.2
     public_validation_samples: int = 150
@@ -129,7 +127,6 @@ def make_spec(config: SimConfig) -> TaskSpec:
             "local_epochs": config.local_epochs,
             "batch_size": config.batch_size,
             "learning_rate": config.learning_rate,
-            "proximal_mu": config.proximal_mu,
             "seed": config.seed,
         }
     )
