@@ -40,6 +40,10 @@ def test_noise_attacker_and_no_show_lose_tokens_honest_nodes_are_not_slashed() -
     assert adversaries and all(p.net_change is not None and p.net_change < 0 for p in adversaries)
     assert report.slashed(adversarial=False) == []
     assert report.conservation_ok
+    # Having missed its role in round 0, the no-show is drawn after the five who acted: it
+    # never holds one of the three proposer slots again.
+    (no_show,) = [p.address for p in report.participants if p.behaviour == "noshow"]
+    assert all(no_show not in r.proposers for r in report.rounds[1:])
 
 
 def test_label_flip_attacker_is_rejected_and_loses_tokens() -> None:
