@@ -77,6 +77,11 @@ def cosine(a: Any, b: Any) -> float:
     return float(np.einsum("i,i->", a, b)) / float(np.sqrt(aa * bb)) if aa > 0 and bb > 0 else 0.0
 
 
+def norm(a: Any) -> float:
+    """L2 norm of a flat vector, by einsum for the same reason as `cosine`."""
+    return float(np.sqrt(np.einsum("i,i->", a, a)))
+
+
 def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
     """Cosine of each flat delta to the coordinate-wise median of all of them.
 
@@ -507,14 +512,14 @@ class Participant:
             view = ReferenceView(
                 output_layer={i: cosine(head_deltas[i], ref_head) for i in subset},
                 whole_model={i: cosine(deltas[i], whole) for i in subset},
-                step_norm=float(np.sqrt(np.einsum("i,i->", whole, whole))),
+                step_norm=norm(whole),
                 against_class=(
                     {i: against_own_class(head_deltas[i].reshape(shape), directions) for i in subset}
                     if directions is not None
                     else {}
                 ),
-                head_moves={i: float(np.sqrt(np.einsum("i,i->", d, d))) for i, d in head_deltas.items()},
-                head_step_norm=float(np.sqrt(np.einsum("i,i->", ref_head, ref_head))),
+                head_moves={i: norm(d) for i, d in head_deltas.items()},
+                head_step_norm=norm(ref_head),
             )
             self.timings["aggregate"] += time.perf_counter() - start
             return view
