@@ -240,14 +240,13 @@ def lower_median(values: Sequence[float]) -> float:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def _typical_head_move(view: ReferenceView, indices: Sequence[int]) -> float | None:
-    """The lower median of the candidates' output-layer moves, capped by the reference step's
-    (which no proposer can inflate); None when neither is known or the result is 0."""
-    moves = [view.head_moves[i] for i in indices if i in view.head_moves]
+def _typical_move(moves: Sequence[float], cap: float | None) -> float | None:
+    """The lower median of the round's moves (two or more), capped by `cap`, a move no
+    proposer can inflate (the public reference step's); None when neither is known."""
     typical = lower_median(moves) if len(moves) >= 2 else None
-    if view.head_step_norm > 0:
-        typical = view.head_step_norm if typical is None else min(typical, view.head_step_norm)
-    return typical if typical else None
+    if cap is not None and cap > 0:
+        typical = cap if typical is None else min(typical, cap)
+    return typical
 
 
 def decide(
@@ -293,11 +292,11 @@ def decide(
         )
         if not pioneer and view.step_norm > 0:
             trusted_move = view.step_norm
-        moves = [s.distance for s in candidates if s.distance is not None]
-        typical = lower_median(moves) if len(moves) >= 2 and not pioneer else None
-        if trusted_move is not None:
-            typical = trusted_move if typical is None else min(typical, trusted_move)
-        head_typical = _typical_head_move(view, [s.index for s in candidates]) if not pioneer else None
+        typical = head_typical = None
+        if not pioneer:
+            typical = _typical_move([s.distance for s in candidates if s.distance is not None], trusted_move)
+            head_moves = [view.head_moves[s.index] for s in candidates if s.index in view.head_moves]
+            head_typical = _typical_move(head_moves, view.head_step_norm) or None
         kept = []
         for s in candidates:
             c = cosines[s.index]
