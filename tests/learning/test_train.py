@@ -72,3 +72,30 @@ def test_baseline_digits_iid_reaches_093() -> None:
     result = run_fedavg_baseline(spec, clients, 10, test)
     assert result.accuracies[-1] >= 0.93, result.accuracies
     assert result.accuracies[-1] > result.initial_accuracy + 0.5
+
+
+def test_the_learning_rate_schedule_decays_the_rate_round_by_round(small_spec: TaskSpec, small_data: Dataset) -> None:
+    """A cosine schedule over 4 rounds: full rate in round 0, the final share from round 4 on;
+    training in a round whose rate is 0 leaves the model unchanged, the same round under a
+    constant schedule does not."""
+    from fedledger.learning.spec import LearningRateSchedule
+
+    cosine = LearningRateSchedule(kind="cosine", rounds=4, final_factor=0.0)
+    assert [round(cosine.factor(r), 4) for r in range(6)] == [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    assert LearningRateSchedule(kind="cosine", rounds=4, final_factor=0.1).factor(4) == pytest.approx(0.1)
+    assert LearningRateSchedule().factor(7) == 1.0
+    spec = small_spec.model_copy(update={"learning_rate_schedule": cosine})
+    assert spec.learning_rate_at(2) == pytest.approx(small_spec.learning_rate / 2)
+    start = initial_state(spec)
+    frozen, _ = train_local(start, spec, small_data, seed=3, round_index=4)
+    assert state_to_bytes(frozen) == state_to_bytes(start)
+    moved, _ = train_local(start, small_spec, small_data, seed=3, round_index=4)
+    assert state_to_bytes(moved) != state_to_bytes(start)
+
+
+def test_a_schedule_that_fails_validation_names_its_field() -> None:
+    spec = digits_mlp_spec(0).model_dump(mode="json")
+    spec["learning_rate_schedule"] = {"kind": "step", "rounds": 0}
+    with pytest.raises(ValidationError, match="learning_rate_schedule.kind") as info:
+        TaskSpec.from_dict(spec)
+    assert "learning_rate_schedule.rounds" in str(info.value)

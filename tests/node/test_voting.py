@@ -210,7 +210,7 @@ def test_public_reference_rejects_an_update_against_it_whatever_the_majority() -
     reference does not depend on the proposers, so no minority cap applies), and the
     proposer-median direction screen, which a majority would own, is not used."""
     deltas = {i: _honest_delta() for i in range(5)}
-    cosines = {0: 0.4, 1: -0.35, 2: -0.3, 3: 0.2, 4: -0.27}
+    cosines = {0: 0.4, 1: -0.75, 2: -0.6, 3: 0.2, 4: -0.52}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None, direction=_direction(deltas),
                      reference=_reference(cosines))
     assert verdict.accepted == [0, 3]
@@ -236,22 +236,35 @@ def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
 def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
     deltas = {i: _honest_delta() for i in range(3)}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None,
-                     reference=_reference({0: 0.05, 1: 0.3, 2: -0.1}, {0: -0.2, 1: 0.3, 2: -0.5}))
-    assert verdict.accepted == [0, 1]  # means -0.075 and 0.3 pass, -0.3 does not
-    assert "mean output-layer / whole-model cosine -0.30" in verdict.reasons[2]
+                     reference=_reference({0: 0.05, 1: 0.3, 2: -0.3}, {0: -0.2, 1: 0.3, 2: -0.9}))
+    assert verdict.accepted == [0, 1]  # means -0.075 and 0.3 pass, -0.6 does not
+    assert "mean output-layer / whole-model cosine -0.60" in verdict.reasons[2]
 
 
-def test_a_converged_honest_update_slightly_against_the_reference_is_kept_unless_it_pushes_off_its_classes() -> None:
-    """Converged 20-round runs put honest updates at mean cosines down to -0.14 with a class
-    push <= 0.13 and a typical move: kept. The same cosine with a push over
-    `neg_class_push_max` (label flips there measured >= 0.27) is rejected."""
+def test_a_late_honest_update_against_the_reference_is_kept_unless_it_pushes_off_its_classes() -> None:
+    """With the learning rate decayed towards 0, honest updates reached mean cosines of -0.43
+    with a class push <= 0.24x their own output-layer move: kept. The same cosine with a
+    push of 0.5x its own move (label flips from round 3 on measured >= 0.46) is rejected."""
     scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
-    cos = {0: -0.14, 1: 0.2, 2: 0.1, 3: -0.14}
-    view = ReferenceView(cos, cos, against_class={0: 0.13, 1: 0.0, 2: 0.05, 3: 0.25},
+    cos = {0: -0.43, 1: 0.2, 2: 0.1, 3: -0.43}
+    view = ReferenceView(cos, cos, against_class={0: 0.24, 1: 0.0, 2: 0.05, 3: 0.5},
                          head_moves={i: 1.0 for i in range(4)})
     verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
     assert verdict.accepted == [0, 1, 2]
-    assert "0.25x a typical output-layer move > 0.2" in verdict.reasons[3]
+    assert "0.50x its own output-layer move > 0.35" in verdict.reasons[3]
+
+
+def test_a_flip_cannot_dilute_its_push_by_moving_other_rows() -> None:
+    """An update that pushes its rows off their classes by 0.8 typical output-layer moves but
+    inflates its own move 4x (so its own-move ratio is 0.2) is still rejected on the
+    typical-move ratio, which the update does not control."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
+    cos = {i: 0.2 for i in range(4)}
+    view = ReferenceView(cos, cos, against_class={0: 0.8, 1: 0.05, 2: 0.1, 3: 0.0},
+                         head_moves={0: 4.0, 1: 1.0, 2: 1.0, 3: 1.0})
+    verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
+    assert verdict.accepted == [1, 2, 3]
+    assert "0.80x a typical output-layer move > 0.6" in verdict.reasons[0]
 
 
 def test_a_negative_cosine_is_rejected_only_with_an_outsized_move() -> None:
@@ -283,15 +296,15 @@ def _class_push_view(against: dict[int, float], head_moves: dict[int, float], he
 def test_an_update_pushing_output_rows_away_from_their_classes_is_rejected() -> None:
     """Cosines to the reference look fine (label flipping early in training often does), but
     one update moves its output rows away from their own classes' public features by far
-    more than honest non-IID training does (measured honest <= 0.23x a typical output-layer
-    move; label flips from round 3 on > 0.3x in 209 of 212)."""
+    more than honest non-IID training does (measured honest <= 0.24x its own output-layer
+    move; label flips from round 3 on >= 0.46x)."""
     scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(5)]
     view = _class_push_view({0: 0.05, 1: 0.6, 2: 0.22, 3: 0.0, 4: 0.1}, {i: 1.0 for i in range(5)})
     verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
     assert verdict.accepted == [0, 2, 3, 4]
-    assert "own classes' public features (0.60x" in verdict.reasons[1]
-    relaxed = decide(scores, pioneer=False, subset_metrics=None, rule=VoteRule(class_push_max=0.7),
-                     reference=lambda subset: view)
+    assert "own classes' public features (0.60x its own output-layer move" in verdict.reasons[1]
+    relaxed = decide(scores, pioneer=False, subset_metrics=None,
+                     rule=VoteRule(class_push_max=0.7, own_class_push_max=0.7), reference=lambda subset: view)
     assert relaxed.accepted == [0, 1, 2, 3, 4]
 
 

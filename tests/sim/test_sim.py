@@ -102,8 +102,10 @@ def test_output_rows_pushed_off_their_classes_catch_label_flips_the_cosines_let_
     from fedledger.node.voting import VoteRule
     from fedledger.sim import engine
 
-    def run(class_push_max: float) -> tuple[list[str], SimReport]:
-        monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(class_push_max=class_push_max, **kw))
+    def run(push_max: float, own_push_max: float) -> tuple[list[str], SimReport]:
+        monkeypatch.setattr(
+            engine, "VoteRule", lambda **kw: VoteRule(class_push_max=push_max, own_class_push_max=own_push_max, **kw)
+        )
         report = run_simulation(
             SimConfig(participants=6, rounds=3, adversaries={"labelflip": 2}, baseline=False, seed=2,
                       reward_pool=60 * TOKEN)
@@ -112,9 +114,9 @@ def test_output_rows_pushed_off_their_classes_catch_label_flips_the_cosines_let_
         assert report.slashed(adversarial=False) == [] and report.conservation_ok
         return [r.verdicts[a] for r in report.rounds[1:] for a in attackers if a in r.verdicts], report
 
-    without, _ = run(float("inf"))
+    without, _ = run(float("inf"), float("inf"))
     assert "accepted" in without
-    verdicts, report = run(VoteRule().class_push_max)
+    verdicts, report = run(VoteRule().class_push_max, VoteRule().own_class_push_max)
     assert verdicts and set(verdicts) == {"rejected"}
     assert all(p.net_change is not None and p.net_change < 0 for p in report.participants if p.adversarial)
 

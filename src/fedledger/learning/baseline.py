@@ -102,7 +102,9 @@ def run_fedavg_baseline(
     result = BaselineResult(initial_accuracy=evaluate(state, spec, test_data)["accuracy"])
     for r in range(rounds):
         t0 = time.perf_counter()
-        trained = [train_local(state, spec, part, derive_seed(spec.seed, r, c)) for c, part in enumerate(partitions)]
+        trained = [
+            train_local(state, spec, part, derive_seed(spec.seed, r, c), r) for c, part in enumerate(partitions)
+        ]
         t1 = time.perf_counter()
         state = agg.aggregate([s for s, _ in trained], [n for _, n in trained])
         t2 = time.perf_counter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any, Literal
 
 import pydantic
@@ -84,6 +85,30 @@ class OptimizerSpec(_Strict):
     weight_decay: float = Field(default=0.0, ge=0.0, lt=1.0)
 
 
+class LearningRateSchedule(_Strict):
+    """How the local learning rate falls over the task's rounds (the same for every client
+    in a round, so the global model still moves by the FedAvg of equal-rate steps).
+
+    Why: with non-IID clients and a constant rate the global model keeps jumping between the
+    proposers' local optima, and its final-round accuracy depends on which few clients the
+    last rounds drew (Li et al., "On the convergence of FedAvg on non-IID data", ICLR 2020,
+    need a decaying rate). Measured on digits (MLP, Adam 5e-3, 10 nodes, alpha 0.5, 5 of 10
+    proposers per round, 20 rounds, 9 seeds): losing 3 of the 10 clients cost 2.9 points on
+    average (max 12.3) at a constant rate and 1.0 (max 3.9) with a cosine decay to 0.
+    """
+
+    kind: Literal["constant", "cosine"] = "constant"
+    rounds: int = Field(default=1, ge=1, le=1_000_000, description="Rounds the cosine spans; later rounds stay at its end.")
+    final_factor: float = Field(default=0.0, ge=0.0, le=1.0, description="Rate at the end of the cosine, as a share of learning_rate.")
+
+    def factor(self, round_index: int) -> float:
+        """The share of `learning_rate` used in round `round_index` (0-based)."""
+        if self.kind == "constant" or self.rounds <= 1:
+            return 1.0
+        progress = min(max(round_index, 0), self.rounds) / self.rounds
+        return self.final_factor + (1.0 - self.final_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 class ValidationSetSpec(_Strict):
     """A small public validation set the task creator publishes with the spec.
 
@@ -113,6 +138,7 @@ class TaskSpec(_Strict):
     batch_size: int = Field(default=32, ge=1, le=1_000_000)
     learning_rate: float = Field(default=1e-3, gt=0.0, le=10.0)
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    learning_rate_schedule: LearningRateSchedule = Field(default_factory=LearningRateSchedule)
     seed: int = Field(default=0, ge=0, lt=2**63)
     max_blob_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1, description="Largest update blob a node accepts."
@@ -126,6 +152,10 @@ class TaskSpec(_Strict):
         default=None,
         description="Public validation set every voter also scores candidate aggregates on; None = none.",
     )
+
+    def learning_rate_at(self, round_index: int) -> float:
+        """The local learning rate of round `round_index` under the spec's schedule."""
+        return self.learning_rate * self.learning_rate_schedule.factor(round_index)
 
     # ------------------------------------------------------------------ serialisation
     def canonical_json(self) -> bytes:

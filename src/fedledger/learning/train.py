@@ -111,22 +111,26 @@ def load_model(spec: TaskSpec, state: Mapping[str, torch.Tensor] | None) -> nn.M
     return model
 
 
-def _optimizer(spec: TaskSpec, model: nn.Module) -> torch.optim.Optimizer:
+def _optimizer(spec: TaskSpec, model: nn.Module, round_index: int) -> torch.optim.Optimizer:
     opt = spec.optimizer
+    lr = spec.learning_rate_at(round_index)
     if opt.name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=spec.learning_rate, weight_decay=opt.weight_decay)
-    return torch.optim.SGD(
-        model.parameters(), lr=spec.learning_rate, momentum=opt.momentum, weight_decay=opt.weight_decay
-    )
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=opt.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=opt.momentum, weight_decay=opt.weight_decay)
 
 
 def train_local(
-    model_state: Mapping[str, torch.Tensor] | None, spec: TaskSpec, data: Dataset, seed: int
+    model_state: Mapping[str, torch.Tensor] | None,
+    spec: TaskSpec,
+    data: Dataset,
+    seed: int,
+    round_index: int = 0,
 ) -> tuple[State, int]:
     """Train the global model for `spec.local_epochs` on local data; return (state, numSamples).
 
     `model_state=None` starts from the spec's seeded initial model. A fresh optimiser is
-    used every call, as FedAvg clients keep no optimiser state between rounds.
+    used every call, as FedAvg clients keep no optimiser state between rounds; its rate is
+    the spec's for `round_index` (`TaskSpec.learning_rate_at`).
     """
     configure_threads()
     _check_data(spec, data, "train")
@@ -136,7 +140,7 @@ def train_local(
     with _seeded(seed):
         model = load_model(spec, model_state)
         model.train()
-        optimizer = _optimizer(spec, model)
+        optimizer = _optimizer(spec, model, round_index)
         gen = torch.Generator().manual_seed(seed)
         for _ in range(spec.local_epochs):
             order = torch.randperm(n, generator=gen)

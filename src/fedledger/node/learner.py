@@ -49,9 +49,10 @@ def initial_state(spec: TaskSpec) -> dict[str, Any]:
     return _train.initial_state(spec)
 
 
-def train_state(spec: TaskSpec, state: State, data: Dataset, seed: int) -> dict[str, Any]:
-    """Local training of `state` on `data` exactly as the spec says (shared with the baseline)."""
-    return _train.train_local(state, spec, data, seed)[0]
+def train_state(spec: TaskSpec, state: State, data: Dataset, seed: int, round_index: int) -> dict[str, Any]:
+    """Local training of `state` on `data` in round `round_index` exactly as the spec says
+    (shared with the baseline)."""
+    return _train.train_local(state, spec, data, seed, round_index)[0]
 
 
 def accuracy(spec: TaskSpec, state: State, data: Dataset) -> float:
@@ -93,7 +94,7 @@ class Learner:
             data = Dataset(data.x, (data.num_classes - 1 - data.y), data.num_classes, data.input_shape)
         start = time.perf_counter()
         try:
-            return train_state(self.spec, state, data, train_seed(self.spec.seed, round_index, self.address))
+            return train_state(self.spec, state, data, train_seed(self.spec.seed, round_index, self.address), round_index)
         finally:
             self.train_seconds += time.perf_counter() - start
 

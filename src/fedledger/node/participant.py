@@ -495,7 +495,7 @@ class Participant:
             fill_deltas()
             head = self._output_layer()
             if not ref_steps:
-                trained = train_state(self.spec, global_state, self.validation, reference_seed(self.spec.seed, r))
+                trained = train_state(self.spec, global_state, self.validation, reference_seed(self.spec.seed, r), r)
                 ref_steps.append(self.learner.flatten(trained) - self.learner.flatten(global_state))
                 ref_steps.append(_flat(trained[head]) - _flat(global_state[head]))
                 # each class's direction in the output layer's input space, under the global

@@ -182,18 +182,19 @@ class VoteRule:
     """relative drop of the aggregate's local loss when the update is left out"""
     loo_acc_tol: float = 0.10
     """rise of the aggregate's local accuracy when the update is left out"""
-    ref_cos_min: float = -0.25
+    ref_cos_min: float = -0.5
     """step 6: least mean of the output-layer and whole-model cosines to the public reference
-    step (was -0.1 before the class-push check: converged 20-round runs put honest updates at
-    -0.14, and every label-flipped update in -0.21..-0.1 is caught by its class push)"""
+    step: a guard against reversed updates only (with the learning rate decayed towards 0,
+    honest updates reached -0.43; label flips are caught by their class push)"""
     ref_move_factor: float = 2.0
     """step 6: an update with a negative mean cosine that also moves the model more than this
     times the round's lower-median move is rejected too"""
-    class_push_max: float = 0.3
+    own_class_push_max: float = 0.35
+    """step 6: most `ReferenceView.against_class` per the update's own output-layer move"""
+    class_push_max: float = 0.6
     """step 6: most `ReferenceView.against_class` per typical output-layer move (the lower
-    median of the round's, capped by the reference step's) an update may have"""
-    neg_class_push_max: float = 0.2
-    """step 6: the same, for an update whose mean cosine to the reference step is negative"""
+    median of the round's, capped by the reference step's): so a flipper cannot dilute its
+    push under `own_class_push_max` by also moving other rows a lot"""
     pioneer_ref_cos_min: float = 0.15
     """step 6 in a pioneering round: least whole-model cosine to the public reference step"""
     pioneer_factor: float = 3.0
@@ -300,17 +301,19 @@ def decide(
         kept = []
         for s in candidates:
             c = cosines[s.index]
-            push = view.against_class.get(s.index, 0.0) / head_typical if head_typical else 0.0
+            against = view.against_class.get(s.index, 0.0)
+            push = against / head_typical if head_typical else 0.0
+            own_move = view.head_moves.get(s.index, 0.0)
+            own_push = against / own_move if own_move > 0 and not pioneer else 0.0
             if c < cut:
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f} < {cut})")
             elif (c < 0 and typical is not None and s.distance is not None
                   and s.distance > rule.ref_move_factor * typical):
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
                                 f"moving the model {s.distance / typical:.2f}x a typical move")
-            elif c < 0 and push > rule.neg_class_push_max:
-                reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
-                                f"pushing output rows away from their own classes' public features "
-                                f"({push:.2f}x a typical output-layer move > {rule.neg_class_push_max})")
+            elif own_push > rule.own_class_push_max:
+                reject(s.index, f"pushes output rows away from their own classes' public features "
+                                f"({own_push:.2f}x its own output-layer move > {rule.own_class_push_max})")
             elif push > rule.class_push_max:
                 reject(s.index, f"pushes output rows away from their own classes' public features "
                                 f"({push:.2f}x a typical output-layer move > {rule.class_push_max})")

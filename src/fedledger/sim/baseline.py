@@ -46,7 +46,7 @@ def run_replayed_fedavg(
     for r, clients in enumerate(proposers_per_round):
         t0 = time.perf_counter()
         if clients:  # a round without (honest) clients leaves the model as it is
-            trained = [train_state(spec, state, splits[a], train_seed(spec.seed, r, a)) for a in clients]
+            trained = [train_state(spec, state, splits[a], train_seed(spec.seed, r, a), r) for a in clients]
             state = fedavg(trained, [len(splits[a]) for a in clients])
         round_s.append(time.perf_counter() - t0)
         accs.append(accuracy(spec, state, global_test))

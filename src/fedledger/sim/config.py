@@ -36,6 +36,10 @@ class SimConfig:
     local_epochs: int = 5
     batch_size: int = 16
     learning_rate: float = 5e-3
+    lr_schedule: str = "cosine"
+    """'cosine' (decays to `lr_final_factor` x the rate over `rounds`) or 'constant'; see
+    `learning.spec.LearningRateSchedule` for why the simulator decays it."""
+    lr_final_factor: float = 0.1
     seed: int = 0
     global_test_fraction: float = 0.2
     public_validation_samples: int = 150
@@ -80,6 +84,10 @@ class SimConfig:
             raise ConfigError(f"rounds must be >= 1, got {self.rounds}")
         if self.public_validation_samples < 0:
             raise ConfigError(f"public_validation_samples must be >= 0, got {self.public_validation_samples}")
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ConfigError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+        if not 0.0 <= self.lr_final_factor <= 1.0:
+            raise ConfigError(f"lr_final_factor must be in [0, 1], got {self.lr_final_factor}")
         if self.alpha <= 0:
             raise ConfigError(f"alpha must be > 0, got {self.alpha}")
         for name, count in self.adversaries.items():
@@ -127,6 +135,11 @@ def make_spec(config: SimConfig) -> TaskSpec:
             "local_epochs": config.local_epochs,
             "batch_size": config.batch_size,
             "learning_rate": config.learning_rate,
+            "learning_rate_schedule": {
+                "kind": config.lr_schedule,
+                "rounds": config.rounds,
+                "final_factor": config.lr_final_factor,
+            },
             "seed": config.seed,
         }
     )
