@@ -242,16 +242,17 @@ def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> N
 
 
 def test_a_late_honest_update_against_the_reference_is_kept_unless_it_pushes_off_its_classes() -> None:
-    """With the learning rate decayed towards 0, honest updates reached mean cosines of -0.43
-    with a class push <= 0.24x their own output-layer move: kept. The same cosine with a
-    push of 0.5x its own move (label flips from round 3 on measured >= 0.46) is rejected."""
-    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
-    cos = {0: -0.43, 1: 0.2, 2: 0.1, 3: -0.43}
-    view = ReferenceView(cos, cos, against_class={0: 0.24, 1: 0.0, 2: 0.05, 3: 0.5},
-                         head_moves={i: 1.0 for i in range(4)})
+    """With the learning rate decayed towards 0, honest updates reached mean cosines of -0.43;
+    those below 0 had a class push <= 0.23x their own output-layer move: kept. Below 0 the
+    bar is 0.25 (label flips there, 20 nodes, measured mostly 0.3-0.66); above 0 it is 0.35."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(5)]
+    cos = {0: -0.43, 1: 0.2, 2: 0.3, 3: -0.2, 4: 0.1}
+    view = ReferenceView(cos, cos, against_class={0: 0.23, 1: 0.0, 2: 0.3, 3: 0.3, 4: 0.4},
+                         head_moves={i: 1.0 for i in range(5)})
     verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: view)
     assert verdict.accepted == [0, 1, 2]
-    assert "0.50x its own output-layer move > 0.35" in verdict.reasons[3]
+    assert "cosine -0.20) while pushing" in verdict.reasons[3] and "0.30x its own output-layer move > 0.25" in verdict.reasons[3]
+    assert "0.40x its own output-layer move > 0.35" in verdict.reasons[4]
 
 
 def test_a_flip_cannot_dilute_its_push_by_moving_other_rows() -> None:

@@ -69,6 +69,7 @@ def baseline(out: Path | None = OutOption) -> None:
 def attacks(
     fractions: str = typer.Option("0.1,0.3,0.45", help="Comma-separated adversary fractions."),
     rounds: int = typer.Option(20, help="Rounds per simulation."),
+    participants: int = typer.Option(10, min=3, max=256, help="Participants per simulation."),
     repeats: int = typer.Option(3, help="Seeds per cell (seed, seed + 1, ...)."),
     behaviours: str = typer.Option(",".join(ATTACKS), help="Comma-separated behaviours."),
     jobs: int = typer.Option(1, min=1, help="Simulations run at once (processes); results do not depend on it."),
@@ -77,7 +78,7 @@ def attacks(
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
     _run(
         "attacks", out, fractions=tuple(float(f) for f in fractions.split(",")), rounds=rounds, repeats=repeats,
-        behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,
+        participants=participants, behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,
     )
 
 

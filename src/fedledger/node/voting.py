@@ -175,6 +175,8 @@ class VoteRule:
     times the round's lower-median move is rejected too"""
     own_class_push_max: float = 0.35
     """step 6: most `ReferenceView.against_class` per the update's own output-layer move"""
+    neg_own_class_push_max: float = 0.25
+    """step 6: the same, for an update whose mean cosine to the reference step is negative"""
     class_push_max: float = 0.6
     """step 6: most `ReferenceView.against_class` per typical output-layer move (the lower
     median of the round's, capped by the reference step's): so a flipper cannot dilute its
@@ -295,6 +297,10 @@ def decide(
                   and s.distance > rule.ref_move_factor * typical):
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
                                 f"moving the model {s.distance / typical:.2f}x a typical move")
+            elif c < 0 and own_push > rule.neg_own_class_push_max:
+                reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
+                                f"pushing output rows away from their own classes' public features "
+                                f"({own_push:.2f}x its own output-layer move > {rule.neg_own_class_push_max})")
             elif own_push > rule.own_class_push_max:
                 reject(s.index, f"pushes output rows away from their own classes' public features "
                                 f"({own_push:.2f}x its own output-layer move > {rule.own_class_push_max})")
