@@ -60,7 +60,10 @@ Per submitted update, in order (the first that applies decides):
      honest <= 0.24 in every round, label flips from round 3 on >= 0.46), or above
      `class_push_max` (0.6) times a typical output-layer move (the lower median of the
      round's, capped by the reference step's), so a flipper cannot dilute its own ratio by
-     moving other rows a lot (honest <= 0.40, flips >= 0.44). In rounds 1-2 the pioneer's
+     moving other rows a lot (honest <= 0.40, flips >= 0.44). With a negative mean cosine
+     the own-move bar is `neg_own_class_push_max` (0.25): the 45 honest updates below 0 had
+     <= 0.23, while at 20 nodes, where the model learns slower and a flip pushes less, most
+     flipped updates sat below 0 with pushes of 0.3-0.66. In rounds 1-2 the pioneer's
      model barely knows the flipped classes and most flips there pass. The push is only
      measured when the output layer reads features the model learned
      (`learning.features.reads_learned_features`): on logistic regression honest pushes
