@@ -70,6 +70,7 @@ def test_task_create_show_list_on_a_real_node(tmp_path: Path, anvil_url: str) ->
          "--storage", str(store), "--rounds", "2", "--reward", "50", "--validation", str(validation)],
     )
     assert created.exit_code == 0, created.output
+    assert "calibrated for Adam" in created.output  # the digits-mlp preset trains with SGD
     address = created.output.strip().splitlines()[-1]
     assert address.startswith("0x")
     assert any(store.rglob("bafkrei*")), "the spec blob is in the store"

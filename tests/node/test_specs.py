@@ -55,3 +55,19 @@ def test_a_set_that_does_not_fit_the_schema_is_not_published(tmp_path: Path) -> 
     wrong = Dataset(np.zeros((3, 8), np.float32), np.zeros(3, np.int64), 10, (8,))
     with pytest.raises(Exception, match="features|num_features|8"):
         publish_validation_set(LocalStore(tmp_path), SPEC, wrong)
+
+
+def test_spec_warnings_name_an_uncalibrated_optimiser_and_a_schedule_of_other_length() -> None:
+    from fedledger.learning.presets import digits_mlp_spec
+    from fedledger.learning.spec import LearningRateSchedule, OptimizerSpec, ValidationSetSpec
+    from fedledger.node.specs import spec_warnings
+
+    public = ValidationSetSpec(hash="0x" + "ab" * 32, num_samples=150)
+    sgd = digits_mlp_spec().model_copy(update={"validation": public})
+    assert any("calibrated for Adam" in w for w in spec_warnings(sgd, 5))
+    assert spec_warnings(sgd.model_copy(update={"validation": None}), 5) == []  # no public set: rule step 6 is off
+    cosine = sgd.model_copy(
+        update={"optimizer": OptimizerSpec(name="adam"), "learning_rate_schedule": LearningRateSchedule(kind="cosine", rounds=20)}
+    )
+    assert spec_warnings(cosine, 20) == []
+    assert spec_warnings(cosine, 10) == ["the learning-rate schedule spans 20 rounds but the task has 10"]

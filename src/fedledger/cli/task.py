@@ -16,7 +16,7 @@ from fedledger.cli.errors import handle_errors
 from fedledger.cli.options import Deployment, default_home
 from fedledger.core.errors import ConfigError
 from fedledger.core.records import AllianceConfig
-from fedledger.node.specs import publish_validation_set
+from fedledger.node.specs import publish_validation_set, spec_warnings
 from fedledger.learning.data import load_dataset
 from fedledger.learning.presets import digits28_cnn_spec, digits_mlp_spec
 from fedledger.learning.spec import TaskSpec
@@ -84,6 +84,8 @@ def create(
     if validation is not None:
         task_spec = publish_validation_set(store, task_spec, load_dataset(task_spec.dataset, validation))
         console.print(f"validation set {task_spec.validation.hash} ({task_spec.validation.num_samples} samples)")  # type: ignore[union-attr]
+    for warning in spec_warnings(task_spec, rounds):
+        console.print(f"[yellow]warning:[/] {warning}")
     spec_cid = store.put(task_spec.canonical_json())
     config = AllianceConfig(
         spec_hash=digest_of(spec_cid),

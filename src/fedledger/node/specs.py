@@ -51,3 +51,25 @@ def publish_validation_set(store: BlobStore, spec: TaskSpec, data: Dataset) -> T
     cid = store.put(blob, max_blob_bytes=spec.max_blob_bytes)
     named = ValidationSetSpec(hash="0x" + digest_of(cid).hex(), num_samples=len(data))
     return TaskSpec.from_dict({**spec.model_dump(mode="json"), "validation": named.model_dump(mode="json")})
+
+
+def spec_warnings(spec: TaskSpec, rounds: int) -> list[str]:
+    """What a task creator should know before posting `spec` for a task of `rounds` rounds.
+
+    Why: the voters' public-reference rule (`node.voting`, step 6) was calibrated on Adam
+    with a decaying rate; under SGD with momentum 0.9 honest updates measured class pushes
+    up to 0.49 of their own output-layer move, over the 0.35 cut, so honest proposers could
+    be rejected and slashed. And a cosine schedule spanning other than the task's rounds
+    either stops decaying early or never reaches its end.
+    """
+    warnings: list[str] = []
+    if spec.validation is not None and spec.optimizer.name != "adam":
+        warnings.append(
+            f"the vote rule's public-reference constants are calibrated for Adam; with "
+            f"{spec.optimizer.name} (momentum {spec.optimizer.momentum}) honest updates may be rejected: "
+            "use optimizer 'adam' or recalibrate VoteRule"
+        )
+    schedule = spec.learning_rate_schedule
+    if schedule.kind != "constant" and schedule.rounds != rounds:
+        warnings.append(f"the learning-rate schedule spans {schedule.rounds} rounds but the task has {rounds}")
+    return warnings
