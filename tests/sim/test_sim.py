@@ -8,7 +8,7 @@ import pytest
 
 from fedledger.core.errors import ConfigError
 from fedledger.sim.chainsetup import participant_account
-from fedledger.sim.config import TOKEN, SimConfig
+from fedledger.sim.config import TOKEN, SimConfig, make_spec
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
 from fedledger.sim.report import SimReport
@@ -144,6 +144,12 @@ def test_bad_config_is_a_clear_error() -> None:
         SimConfig(participants=2)
     with pytest.raises(ConfigError, match="adversaries but only"):
         SimConfig(participants=3, adversaries={"noise": 4})
+    with pytest.raises(ConfigError, match="lr_schedule must be 'cosine' or 'constant'"):
+        SimConfig(lr_schedule="step")
+    with pytest.raises(ConfigError, match="lr_final_factor must be in"):
+        SimConfig(lr_final_factor=1.5)
+    spec = make_spec(SimConfig(rounds=7))
+    assert spec.learning_rate_schedule.rounds == 7 and spec.learning_rate_at(7) == pytest.approx(0.1 * spec.learning_rate)
 
 
 def test_a_seeded_run_replays_exactly() -> None:
