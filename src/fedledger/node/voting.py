@@ -239,6 +239,10 @@ def _typical_move(moves: Sequence[float], cap: float | None) -> float | None:
     return typical
 
 
+def _push_text(push: float, per: str, cut: float) -> str:
+    return f"output rows away from their own classes' public features ({push:.2f}x {per} output-layer move > {cut})"
+
+
 def decide(
     scores: Sequence[UpdateScore],
     pioneer: bool,
@@ -290,26 +294,24 @@ def decide(
         kept = []
         for s in candidates:
             c = cosines[s.index]
-            against = view.against_class.get(s.index, 0.0)
-            push = against / head_typical if head_typical else 0.0
-            own_move = view.head_moves.get(s.index, 0.0)
-            own_push = against / own_move if own_move > 0 and not pioneer else 0.0
+            push = own_push = 0.0  # the class push is not judged in a pioneering round
+            if not pioneer:
+                against = view.against_class.get(s.index, 0.0)
+                push = against / head_typical if head_typical else 0.0
+                own_move = view.head_moves.get(s.index, 0.0)
+                own_push = against / own_move if own_move > 0 else 0.0
+            away = f"points away from the public reference step ({where} cosine {c:.2f})"
             if c < cut:
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f} < {cut})")
             elif (c < 0 and typical is not None and s.distance is not None
                   and s.distance > rule.ref_move_factor * typical):
-                reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
-                                f"moving the model {s.distance / typical:.2f}x a typical move")
+                reject(s.index, f"{away} while moving the model {s.distance / typical:.2f}x a typical move")
             elif c < 0 and own_push > rule.neg_own_class_push_max:
-                reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f}) while "
-                                f"pushing output rows away from their own classes' public features "
-                                f"({own_push:.2f}x its own output-layer move > {rule.neg_own_class_push_max})")
+                reject(s.index, f"{away} while pushing " + _push_text(own_push, "its own", rule.neg_own_class_push_max))
             elif own_push > rule.own_class_push_max:
-                reject(s.index, f"pushes output rows away from their own classes' public features "
-                                f"({own_push:.2f}x its own output-layer move > {rule.own_class_push_max})")
+                reject(s.index, "pushes " + _push_text(own_push, "its own", rule.own_class_push_max))
             elif push > rule.class_push_max:
-                reject(s.index, f"pushes output rows away from their own classes' public features "
-                                f"({push:.2f}x a typical output-layer move > {rule.class_push_max})")
+                reject(s.index, "pushes " + _push_text(push, "a typical", rule.class_push_max))
             else:
                 kept.append(s)
         candidates = kept
