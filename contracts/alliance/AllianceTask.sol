@@ -29,6 +29,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     uint256 private constant _BPS = 10_000;
     uint8 private constant _JOINED = 1;
     uint8 private constant _WITHDRAWN = 2;
+    uint8 private constant _EJECTED = 4;
     uint8 private constant _SLASH_REJECTED = 1;
     uint8 private constant _SLASH_MINORITY = 2;
     uint8 private constant _SLASH_ABSENT = 3;
@@ -56,6 +57,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint128 submitted; // bit i: proposer i submitted
         uint128 outcome; // bit i: proposer i accepted (set at finalization)
         uint8 distinctHashes; // distinct aggregate hashes revealed so far
+        uint8 voters; // participants neither proposing nor ejected, set at the start
         bytes32 seed;
         uint256 proposerMask; // bit p: participant index p proposes (voters are the rest)
         uint256[4] proposerWords; // byte i (little-endian within words): participant index of proposer i
@@ -109,6 +111,12 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     /// @dev Bit p: participant index p did not act in its role (no update / no reveal) in the latest
     /// finalized round. The next draw ranks those participants after everyone else.
     uint256 private _absentMask;
+    /// @dev Bit p: participant index p was ejected (stake fell below half of stakeRequired); it is
+    /// out of every later draw. The account's _EJECTED flag says the same for the per-call checks.
+    uint256 private _ejectedMask;
+    /// @dev First round an ejected account sat out (its ejection round + 1, so 0 = never ejected):
+    /// lets {roleOf} answer for past rounds too.
+    mapping(address account => uint256) private _ejectedFrom;
 
     /// @dev Working memory of {finalizeRound}, kept in a struct to stay within the stack limit.
     struct Tally {
@@ -131,6 +139,8 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint256 voterSlashBps;
         uint256 absentSlashBps;
         uint256 absentMask; // bit p: participant p missed its role this round
+        uint256 stakeRequired;
+        uint256 newlyEjected; // bit p: participant p's stake fell below half of stakeRequired this round
         uint256[] eff; // per proposer index: effective samples if accepted
         uint256[] proposerOf; // per participant index: its proposer index (if a proposer)
     }
@@ -256,11 +266,13 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         } else {
             revert AllianceTaskWrongPhase(uint8(Status.Training), uint8(st));
         }
-        uint256 k = (r == 0 && _initialModelHash == bytes32(0)) ? 1 : _proposerCount(n, _params.proposerRatioBps);
+        uint256 ejected = _ejectedMask;
+        uint256 active = n - _popcount(ejected); // >= 2: {_eject} never leaves fewer
+        uint256 k = (r == 0 && _initialModelHash == bytes32(0)) ? 1 : _proposerCount(active, _params.proposerRatioBps);
         bytes32 seed = keccak256(abi.encode(block.prevrandao, address(this), r));
 
         address[] memory parts = _participants;
-        uint256[] memory lowI = _draw(parts, seed, k, r == 0 ? 0 : _absentMask);
+        uint256[] memory lowI = _draw(parts, seed, k, r == 0 ? 0 : _absentMask, ejected);
 
         Round storage rd = _rounds[r];
         rd.seed = seed;
@@ -284,6 +296,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         rd.commitDeadline = cd.toUint32();
         rd.revealDeadline = rv.toUint32();
         rd.k = uint8(k); // k <= MAX_PROPOSERS, enforced at creation
+        rd.voters = uint8(active - k); // active <= 256 and k >= 1
         _roundCount = uint16(r + 1); // r < rounds <= type(uint16).max
         emit RoundStarted(r, seed, proposers, pd, cd, rv);
     }
@@ -317,7 +330,9 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     /// @dev Emits a {VoteCommitted} event.
     function commitVote(uint256 round, bytes32 commitment) external {
         Round storage rd = _openRound(round);
-        if (!_isVoter(rd, msg.sender)) revert AllianceTaskNotVoter(msg.sender);
+        Account storage acc = _accounts[msg.sender];
+        if (acc.flags & _EJECTED != 0) revert AllianceTaskEjected(msg.sender);
+        if (!_isVoter(rd, acc)) revert AllianceTaskNotVoter(msg.sender);
         if (_votes[round][msg.sender] != 0) revert AllianceTaskAlreadyCommitted(msg.sender);
         uint256 k = rd.k;
         uint256 full = (uint256(1) << k) - 1;
@@ -344,7 +359,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         Round storage rd = _openRound(round);
         uint256 stored = _votes[round][msg.sender];
         if (stored == 0) revert AllianceTaskNotCommitted(msg.sender);
-        uint256 voters = _participants.length - rd.k;
+        uint256 voters = rd.voters;
         if (rd.committed != voters && block.timestamp <= rd.commitDeadline) {
             revert AllianceTaskPhaseNotOver(rd.commitDeadline, rd.committed, voters);
         }
@@ -366,7 +381,8 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         emit VoteRevealed(round, msg.sender, masked, aggregateHash);
     }
 
-    /// @notice Settles round `round`: decides each proposer, pays rewards, applies slashes.
+    /// @notice Settles round `round`: decides each proposer, pays rewards, applies slashes, ejects
+    /// participants whose stake fell below half of stakeRequired.
     /// Anyone may call once all voters revealed or the reveal deadline passed; the caller earns
     /// finalizerBonusBps of the round's reward.
     /// @param round The current round.
@@ -379,7 +395,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         t.n = _participants.length;
         t.k = rd.k;
         {
-            uint256 voters = t.n - t.k;
+            uint256 voters = rd.voters;
             if (rd.revealed != voters && block.timestamp <= rd.revealDeadline) {
                 revert AllianceTaskPhaseNotOver(rd.revealDeadline, rd.revealed, voters);
             }
@@ -406,6 +422,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         _tallyVotes(t, parts, accs, votes);
         _pickWinner(t, votes, accs);
         _settle(t, parts, accs, votes);
+        if (t.newlyEjected != 0) _eject(t, parts);
 
         // Unpaid budget (no recipients, rounding dust) and slashes return to the pool.
         uint256 returned = roundReward - bonus - t.paid;
@@ -484,13 +501,15 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         }
     }
 
-    /// @dev Steps 5-7: rewards (credited to claimable) and slashes (stake to pool), then one write per account.
+    /// @dev Steps 5-6 and 8: rewards (credited to claimable) and slashes (stake to pool), one write per
+    /// account; also marks who falls below half of stakeRequired for step 7 ({_eject}).
     function _settle(Tally memory t, address[] memory parts, Account[] memory accs, uint256[] memory votes) private {
         Params memory p = _params;
         uint256[32] storage samples = _samples[t.r];
         t.proposerSlashBps = p.proposerSlashBps;
         t.voterSlashBps = p.voterSlashBps;
         t.absentSlashBps = p.absentSlashBps;
+        t.stakeRequired = p.stakeRequired;
         uint256[] memory eff = new uint256[](t.k);
         t.eff = eff;
         for (uint256 b; b < t.k; ++b) {
@@ -516,10 +535,31 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
             }
         }
         for (uint256 i; i < t.n; ++i) {
+            if (accs[i].flags & _EJECTED != 0) continue; // out of the draw: no role, nothing earned or lost
             (uint256 reward, uint256 slashBps, uint8 reason, uint8 counter) = _decide(t, i, votes[i], accs[i].stake);
             if (reason == _SLASH_ABSENT) t.absentMask |= uint256(1) << i;
-            if (reward == 0 && slashBps == 0 && counter == 0) continue;
-            _apply(t, parts[i], accs[i], reward, slashBps, reason, counter);
+            if (reward != 0 || slashBps != 0 || counter != 0) _apply(t, parts[i], accs[i], reward, slashBps, reason, counter);
+            // _apply updated accs[i] in memory: this is the post-slash stake.
+            if (uint256(accs[i].stake) * 2 < t.stakeRequired) t.newlyEjected |= uint256(1) << i;
+        }
+    }
+
+    /// @dev Step 7: participants whose stake fell below half of stakeRequired leave the draw for
+    /// good (no role, no reward, no slash), unless that would leave fewer than two participants in
+    /// it (a round needs a proposer and a voter); then nobody is ejected this round.
+    function _eject(Tally memory t, address[] memory parts) private {
+        uint256 mask = _ejectedMask | t.newlyEjected;
+        if (t.n - _popcount(mask) < 2) return;
+        _ejectedMask = mask;
+        uint256 bits = t.newlyEjected;
+        for (uint256 i; bits != 0; ++i) {
+            if (bits & 1 != 0) {
+                Account storage acc = _accounts[parts[i]];
+                acc.flags |= _EJECTED;
+                _ejectedFrom[parts[i]] = t.r + 1;
+                emit Ejected(t.r, parts[i], acc.stake);
+            }
+            bits >>= 1;
         }
     }
 
@@ -672,16 +712,21 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         v.committedCount = rd.committed;
         v.revealedCount = rd.revealed;
         v.finalized = rd.finalized;
+        v.voterCount = rd.voters;
     }
 
-    /// @notice Role of `account` in round `round` (None for non-participants).
+    /// @notice Role of `account` in round `round` (None for non-participants; Ejected from the
+    /// round after its ejection on).
     /// @param round A started round.
     /// @param account The address.
     /// @return The role.
     function roleOf(uint256 round, address account) external view returns (Role) {
         _requireStarted(round);
-        if (_accounts[account].flags & _JOINED == 0) return Role.None;
-        return _isVoter(_rounds[round], account) ? Role.Voter : Role.Proposer;
+        Account storage acc = _accounts[account];
+        if (acc.flags & _JOINED == 0) return Role.None;
+        uint256 from = _ejectedFrom[account];
+        if (from != 0 && round >= from) return Role.Ejected;
+        return _isVoter(_rounds[round], acc) ? Role.Voter : Role.Proposer;
     }
 
     /// @notice The raw ticket of `account` in round `round` (lowest tickets propose).
@@ -701,6 +746,14 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         Account storage acc = _accounts[account];
         if (acc.flags & _JOINED == 0) return false;
         return (_absentMask >> acc.index) & 1 != 0;
+    }
+
+    /// @notice Whether `account` was ejected: its stake fell below half of stakeRequired, so it
+    /// sits out every later round (no role, no reward, no slash) and withdraws what is left at the end.
+    /// @param account The address.
+    /// @return True if ejected.
+    function isEjected(address account) external view returns (bool) {
+        return _accounts[account].flags & _EJECTED != 0;
     }
 
     /// @notice The update submitted by proposer `proposerIndex` in round `round` (zeros if none).
@@ -817,8 +870,9 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         if (rd.finalized) revert AllianceTaskAlreadyFinalized(round);
     }
 
-    function _isVoter(Round storage rd, address account) private view returns (bool) {
-        Account storage acc = _accounts[account];
+    /// @dev Whether a joined, not ejected account is a voter of `rd` (every such account that does
+    /// not propose votes). The caller checks the _EJECTED flag or the ejection round.
+    function _isVoter(Round storage rd, Account storage acc) private view returns (bool) {
         if (acc.flags & _JOINED == 0) return false;
         return (rd.proposerMask >> acc.index) & 1 == 0;
     }
@@ -832,9 +886,10 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     }
 
     /// @dev Participant indices of the round's proposers, in proposer-index order: the k lowest
-    /// (missed the previous round, ticket) pairs, kept sorted by insertion in memory. A participant
-    /// that missed its role in the previous round proposes only when too few others are left.
-    function _draw(address[] memory parts, bytes32 seed, uint256 k, uint256 late)
+    /// (missed the previous round, ticket) pairs among participants not ejected, kept sorted by
+    /// insertion in memory. A participant that missed its role in the previous round proposes only
+    /// when too few others are left. The caller ensures k < participants not ejected.
+    function _draw(address[] memory parts, bytes32 seed, uint256 k, uint256 late, uint256 ejected)
         private
         pure
         returns (uint256[] memory lowI)
@@ -844,6 +899,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         lowI = new uint256[](k);
         uint256 filled;
         for (uint256 i; i < n; ++i) {
+            if ((ejected >> i) & 1 != 0) continue;
             uint256 t = uint256(keccak256(abi.encode(seed, parts[i])));
             if (filled == k && !_drawsBefore(late, i, t, lowI[k - 1], lowT[k - 1])) continue;
             uint256 j = filled < k ? filled++ : k - 1;

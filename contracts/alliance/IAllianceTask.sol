@@ -17,7 +17,8 @@ interface IAllianceTask {
     enum Role {
         None,
         Proposer,
-        Voter
+        Voter,
+        Ejected
     }
 
     /// @notice Creation parameters; every field is validated by {initialize}.
@@ -55,6 +56,7 @@ interface IAllianceTask {
         uint16 committedCount;
         uint16 revealedCount;
         bool finalized;
+        uint16 voterCount;
     }
 
     /// @notice Public view of one address's account in the task.
@@ -114,6 +116,9 @@ interface IAllianceTask {
     event Rewarded(uint256 indexed round, address indexed account, uint256 amount);
     /// @notice `account` lost `amount` of stake in round `round` (`reason`: 1 rejected proposer, 2 minority voter, 3 absent).
     event Slashed(uint256 indexed round, address indexed account, uint256 amount, uint8 reason);
+    /// @notice `account`'s stake (now `stake`) fell below half of stakeRequired in round `round`:
+    /// it sits out every later round and withdraws what is left when the task ends.
+    event Ejected(uint256 indexed round, address indexed account, uint256 stake);
     /// @notice The last round was finalized; `refund` of the pool was credited to the creator.
     event TaskFinished(uint256 refund);
     /// @notice The task was closed after its lifecycle; `refund` was credited to the creator.
@@ -231,6 +236,10 @@ interface IAllianceTask {
     /// @notice The caller is not a voter in this round (not a participant, or a proposer).
     /// @param account The caller.
     error AllianceTaskNotVoter(address account);
+    /// @notice The caller was ejected (its stake fell below half of stakeRequired) and takes no
+    /// part in later rounds; it can withdraw what is left once the task ends.
+    /// @param account The caller.
+    error AllianceTaskEjected(address account);
     /// @notice The caller already committed a vote this round.
     /// @param account The caller.
     error AllianceTaskAlreadyCommitted(address account);

@@ -101,6 +101,7 @@ def rules_of(cfg: dict[str, Any]) -> SettlementRules:
         voter_slash_bps=cfg["voterSlashBps"],
         absent_slash_bps=cfg["absentSlashBps"],
         finalizer_bonus_bps=cfg["finalizerBonusBps"],
+        stake_required=cfg["stakeRequired"],
         sample_cap=cfg["sampleCap"],
     )
 
@@ -281,7 +282,9 @@ def play_round(
         assert seed == round_seed(randao, task.address, r)
         for addr in ledger.participants:
             assert client.call(task.functions.ticketOf(r, addr)) == ticket(seed, addr)
-    expected_props, voters = draw_roles(seed, ledger.participants, ratio_bps, pioneer, ledger.missed_last_round)
+    expected_props, voters = draw_roles(
+        seed, ledger.participants, ratio_bps, pioneer, ledger.missed_last_round, ledger.ejected
+    )
     assert list(expected_props) == proposers
     if callable(plan):
         acts = {p: plan(p, True, i) for i, p in enumerate(proposers)}
@@ -344,6 +347,7 @@ def assert_matches_ledger(stack: Stack, task: Contract, ledger: AllianceLedger, 
     assert state.global_hash == ledger.global_hash
     assert state.status == int(ledger.status)
     assert state.balance == ledger.held
+    assert [a for a in ledger.participants if stack.client.call(task.functions.isEjected(a))] == list(ledger.ejected)
     ledger.check_conservation()
     return state
 
@@ -355,7 +359,6 @@ def ledger_for(creator: str, **overrides: Any) -> AllianceLedger:
         rules_of(cfg),
         creator=creator,
         reward_pool=cfg["rewardPool"],
-        stake_required=cfg["stakeRequired"],
         min_participants=cfg["minParticipants"],
         max_participants=cfg["maxParticipants"],
         initial_global_hash=cfg["initialModelHash"],

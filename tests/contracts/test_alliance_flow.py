@@ -42,7 +42,7 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
     assert stack.factory.is_task(task.address) and task.address in stack.factory.tasks()
     ledger = AllianceLedger(
         SettlementRules.from_config(cfg), creator=creator.address, reward_pool=cfg.reward_pool,
-        stake_required=cfg.stake_required, min_participants=cfg.min_participants,
+        min_participants=cfg.min_participants,
         max_participants=cfg.max_participants,
     )
     for i, m in enumerate(members):
@@ -60,7 +60,8 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
             block = client.w3.eth.get_block(receipt["blockNumber"])
             assert info.seed == round_seed(int.from_bytes(bytes(block["mixHash"]), "big"), task.address, r)
         props, voters = draw_roles(
-            info.seed, ledger.participants, cfg.proposer_ratio_bps, pioneer=r == 0, missed_last_round=ledger.missed_last_round
+            info.seed, ledger.participants, cfg.proposer_ratio_bps, pioneer=r == 0,
+            missed_last_round=ledger.missed_last_round, ejected=ledger.ejected,
         )
         assert info.proposers == props
         for i, p in enumerate(props):
@@ -86,7 +87,9 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
         assert {a: (amt, int(reason)) for a, (amt, reason) in got.slashes.items()} == {
             a: (expected.slashes[a], expected.slash_reasons[a]) for a in expected.slashes
         }
+        assert got.ejected == expected.ejected_addresses
         for a in ledger.participants:
+            assert task.is_ejected(a) == (a in ledger.ejected)
             info_a = task.participant_info(a)
             assert (info_a.stake, info_a.claimable) == (ledger.stakes[a], ledger.claimable.get(a, 0))
         assert task.pool() == ledger.pool

@@ -39,7 +39,7 @@ CFG = dict(
     rounds=2,
     proposerRatioBps=5000,
     proposerShareBps=6000,
-    proposerSlashBps=5000,
+    proposerSlashBps=6000,  # one rejection takes a stake of 10..14 below 5: ejection is reachable
     voterSlashBps=3000,
     absentSlashBps=2000,
     finalizerBonusBps=100,
@@ -69,6 +69,7 @@ class RoundModel:
     proposers: list[str]
     voters: list[str]
     deadlines: tuple[int, int, int]
+    ejected: list[str] = field(default_factory=list)
     submitted: dict[int, int] = field(default_factory=dict)  # proposer index -> numSamples
     committed: dict[str, tuple[int, bytes, bytes]] = field(default_factory=dict)
     revealed: set[str] = field(default_factory=set)
@@ -186,9 +187,11 @@ class AllianceMachine(RuleBasedStateMachine):
         self.round = RoundModel(
             index=r,
             proposers=props,
-            voters=[a for a in self.ledger.participants if a not in props],
+            voters=[a for a in self.ledger.participants if a not in props and a not in self.ledger.ejected],
             deadlines=(int(info[1]), int(info[2]), int(info[3])),
+            ejected=list(self.ledger.ejected),
         )
+        assert int(info[11]) == len(self.round.voters)
 
     @precondition(lambda self: self.round is not None)
     @rule(idx=st.integers(0, 1), wrong_sender=st.booleans(), samples=st.integers(0, 50))
@@ -214,17 +217,25 @@ class AllianceMachine(RuleBasedStateMachine):
             rd.submitted[idx] = samples
 
     @precondition(lambda self: self.round is not None)
-    @rule(vidx=st.integers(0, 3), bitmap=st.integers(0, 3), h=st.integers(0, 1), proposer_tries=st.booleans())
-    def commit(self, vidx: int, bitmap: int, h: int, proposer_tries: bool) -> None:
+    @rule(
+        vidx=st.integers(0, 3), bitmap=st.integers(0, 3), h=st.integers(0, 1), proposer_tries=st.booleans(),
+        ejected_tries=st.booleans(),
+    )
+    def commit(self, vidx: int, bitmap: int, h: int, proposer_tries: bool, ejected_tries: bool = False) -> None:
         rd = self.round
         assert rd is not None
         r = rd.index
-        sender = rd.proposers[0] if proposer_tries else rd.voters[vidx % len(rd.voters)]
+        if ejected_tries and rd.ejected:
+            sender = rd.ejected[vidx % len(rd.ejected)]
+        else:
+            sender = rd.proposers[0] if proposer_tries else rd.voters[vidx % len(rd.voters)]
         salt = bytes([vidx + 1]) * 32
         commitment = vote_commitment(r, sender, bitmap, HASHES[h], salt)
         error = self._training_round()
         if error is None:
-            if sender in rd.proposers:
+            if sender in rd.ejected:
+                error = "AllianceTaskEjected"
+            elif sender in rd.proposers:
                 error = "AllianceTaskNotVoter"
             elif sender in rd.committed:
                 error = "AllianceTaskAlreadyCommitted"
@@ -332,6 +343,7 @@ class AllianceMachine(RuleBasedStateMachine):
             assert stake >= 0 and claimable >= 0
             assert stake == led.stakes.get(acct.address, 0), acct.address
             assert claimable == led.claimable.get(acct.address, 0), acct.address
+            assert call(self.task.functions.isEjected(acct.address)) == (acct.address in led.ejected)
             stakes += stake
             claim += claimable
         pool = call(self.task.functions.pool())

@@ -1,9 +1,9 @@
 """The contract and `fedledger.protocol.settle_round` agree exactly on random rounds.
 
 Each example creates a task on the embedded EVM with random size, stakes and rates, plays
-1-2 rounds with random submissions, votes, bitmaps, aggregate hashes and absences, and after
-every `finalizeRound` compares stakes, claimables, pool, global hash, outcome and the task's
-token balance with the pure ledger (which settles with `settle_round`).
+1-3 rounds with random submissions, votes, bitmaps, aggregate hashes and absences, and after
+every `finalizeRound` compares stakes, claimables, pool, global hash, outcome, ejections and the
+task's token balance with the pure ledger (which settles with `settle_round`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _configs() -> st.SearchStrategy[dict[str, Any]]:
         {
             "rewardPool": st.integers(1, 10**24),
             "stakeRequired": st.integers(1, 10**18),
-            "rounds": st.integers(1, 2),
+            "rounds": st.integers(1, 3),
             "proposerRatioBps": st.integers(1, 9999),
             "proposerShareBps": st.integers(0, 10_000),
             "proposerSlashBps": st.integers(0, 10_000),
@@ -67,7 +67,10 @@ def _act(k_max: int) -> st.SearchStrategy[Act]:
 def _run(stack: Stack, data: st.DataObject) -> None:
     cfg = data.draw(_configs(), label="config")
     n = data.draw(st.integers(3, 12), label="n")
-    stakes = data.draw(st.lists(st.integers(cfg["stakeRequired"], cfg["stakeRequired"] * 20), min_size=n, max_size=n))
+    req = cfg["stakeRequired"]
+    # Stakes near the required one make ejections (stake below half of it) reachable by round 1.
+    stake = st.just(req) | st.integers(req, 2 * req) | st.integers(req, 20 * req)
+    stakes = data.draw(st.lists(stake, min_size=n, max_size=n))
     people = stack.people(14)
     creator, outsider, members = people[0], people[1], people[2 : 2 + n]
     task = stack.create_task(creator, maxParticipants=12, **cfg)

@@ -23,6 +23,7 @@ RULES = SettlementRules(
     voter_slash_bps=1000,
     absent_slash_bps=2000,
     finalizer_bonus_bps=50,
+    stake_required=10,
 )
 CREATOR = "0x" + "c0" * 20
 P = [f"0x{i:040x}" for i in range(1, 6)]
@@ -30,7 +31,7 @@ P = [f"0x{i:040x}" for i in range(1, 6)]
 
 def _ledger(max_participants: int = 4) -> AllianceLedger:
     return AllianceLedger(
-        RULES, creator=CREATOR, reward_pool=1000, stake_required=10, min_participants=3,
+        RULES, creator=CREATOR, reward_pool=1000, min_participants=3,
         max_participants=max_participants,
     )
 
@@ -95,9 +96,9 @@ def test_close_refunds_pool_and_abandons_round() -> None:
 
 def test_constructor_validates() -> None:
     with pytest.raises(ValidationError, match="reward_pool"):
-        AllianceLedger(RULES, creator=CREATOR, reward_pool=0, stake_required=1, min_participants=3, max_participants=3)
+        AllianceLedger(RULES, creator=CREATOR, reward_pool=0, min_participants=3, max_participants=3)
     with pytest.raises(ValidationError, match="min_participants"):
-        AllianceLedger(RULES, creator=CREATOR, reward_pool=1, stake_required=1, min_participants=4, max_participants=3)
+        AllianceLedger(RULES, creator=CREATOR, reward_pool=1, min_participants=4, max_participants=3)
 
 
 @settings(max_examples=60, deadline=None)
@@ -109,22 +110,24 @@ def test_constructor_validates() -> None:
     rounds=st.integers(1, 3),
 )
 def test_random_rounds_conserve_tokens(stakes, pool, acts, bps, rounds) -> None:  # type: ignore[no-untyped-def]
-    rules = SettlementRules(rounds, bps[0], bps[1], bps[2], bps[3], bps[4], bps[5])
+    rules = SettlementRules(rounds, bps[0], bps[1], bps[2], bps[3], bps[4], stake_required=1, sample_cap=bps[5])
     parts = [f"0x{i + 1:040x}" for i in range(len(stakes))]
-    led = AllianceLedger(rules, creator=CREATOR, reward_pool=pool, stake_required=1, min_participants=3,
+    led = AllianceLedger(rules, creator=CREATOR, reward_pool=pool, min_participants=3,
                          max_participants=12)
     for p, s in zip(parts, stakes, strict=True):
         led.join(p, s)
-    k = max(1, len(parts) // 3)
     for r in range(rounds):
         led.start_round()
-        props = [ProposerEntry(p, acts[i][0], acts[i][2], b"\x01" * 32) for i, p in enumerate(parts[:k])]
-        vots = [
-            VoterEntry(p, acts[i][0], acts[i][1], bytes([acts[i][3]]) * 32)
-            for i, p in enumerate(parts[k:], start=k)
-        ]
-        led.finalize(props, vots, caller=parts[r % len(parts)])
+        active = [i for i, p in enumerate(led.participants) if p not in led.ejected]
+        assert len(active) >= 2, "ejection must leave a proposer and a voter"
+        k = max(1, len(active) // 3)
+        props = [ProposerEntry(parts[i], acts[i][0], acts[i][2], b"\x01" * 32) for i in active[:k]]
+        vots = [VoterEntry(parts[i], acts[i][0], acts[i][1], bytes([acts[i][3]]) * 32) for i in active[k:]]
+        before = dict(led.stakes)
+        result = led.finalize(props, vots, caller=parts[r % len(parts)])
         led.check_conservation()
+        for p in result.ejected_addresses:  # ejected only by a stake below half of the required one
+            assert led.stakes[p] * 2 < rules.stake_required and (p in result.slashes or before[p] * 2 < rules.stake_required)
     assert led.status == LedgerStatus.FINISHED and led.pool == 0
     for a in {*led.participants, led.creator, "0x" + "ee" * 20}:
         if a not in led.stakes and led.claimable.get(a, 0) == 0:

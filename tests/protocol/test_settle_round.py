@@ -18,6 +18,7 @@ RULES = SettlementRules(
     voter_slash_bps=2000,
     absent_slash_bps=1000,
     finalizer_bonus_bps=100,
+    stake_required=100,
     sample_cap=0,
 )
 STAKES = {A: 100, B: 200, C: 300, D: 100, E: 50}
@@ -246,3 +247,47 @@ def test_rules_reject_zero_rounds_and_accept_config_objects() -> None:
 
 def test_zero_digest_default() -> None:
     assert ProposerEntry(A, False).update_hash == ZERO_DIGEST
+
+
+def test_a_stake_below_half_the_required_one_is_ejected_and_ejected_ones_sit_out() -> None:
+    # E (stake 50) proposes and is rejected: 50 % slash -> 25 < 100 / 2, ejected. A is rejected
+    # too but keeps 50, exactly half: not below it, so it stays in the draw.
+    res = _settle(
+        proposers=[ProposerEntry(E, True, 10, H1), ProposerEntry(A, True, 10, H2)],
+        voters=[VoterEntry(B, True, 0b00, G0), VoterEntry(C, True, 0b00, G0), VoterEntry(D, True, 0b00, G0)],
+    )
+    assert res.rejected_addresses == (_cs(E), _cs(A)) and res.new_stakes[_cs(A)] == 50
+    assert res.ejected_addresses == (_cs(E),)
+    # Next round E is out: neither proposer nor voter, untouched, not absent.
+    nxt = _settle(
+        round_index=1,
+        stakes=dict(res.new_stakes),
+        proposers=[ProposerEntry(A, False)],
+        voters=[VoterEntry(B, True, 0, G0), VoterEntry(C, True, 0, G0), VoterEntry(D, True, 0, G0)],
+        ejected=[E],
+        caller=B,  # anyone may finalize, an ejected participant too (for the bonus)
+    )
+    assert _cs(E) not in nxt.slashes and _cs(E) not in nxt.rewards and _cs(E) not in nxt.absent_addresses
+    assert nxt.new_stakes[_cs(E)] == 25 and nxt.ejected_addresses == (_cs(A),)  # A absent: 50 - 5 < 50
+    with pytest.raises(ValidationError, match="partition"):  # an ejected participant cannot vote
+        _settle(
+            round_index=1, stakes=dict(res.new_stakes), proposers=[ProposerEntry(A, False)],
+            voters=[VoterEntry(B, False), VoterEntry(C, False), VoterEntry(D, False), VoterEntry(E, False)], ejected=[E],
+        )
+
+
+def test_nobody_is_ejected_when_fewer_than_two_would_remain() -> None:
+    rules = SettlementRules(**{**RULES.__dict__, "absent_slash_bps": 6000})
+    res = _settle(
+        rules,
+        stakes={A: 100, B: 100, C: 100},
+        proposers=[ProposerEntry(A, False)],
+        voters=[VoterEntry(B, False), VoterEntry(C, True, 0, G0)],
+    )
+    assert res.absent_addresses == (_cs(A), _cs(B)) and res.new_stakes[_cs(A)] == 40
+    assert res.ejected_addresses == ()
+
+
+def test_rules_need_a_positive_stake_requirement() -> None:
+    with pytest.raises(ValidationError, match="stake_required"):
+        SettlementRules(**{**RULES.__dict__, "stake_required": 0})

@@ -76,20 +76,24 @@ def test_public_reference_catches_label_flip_on_non_iid_data() -> None:
     set. Without it the flipped update passes the parameter-space screens; with it the
     update points away from the public reference step and is rejected. No honest node is
     slashed either way."""
-    def run(samples: int) -> tuple[list[str], object]:
+    def run(samples: int) -> tuple[list[str], object, SimReport]:
         report = run_simulation(
-            SimConfig(participants=6, rounds=4, adversaries={"labelflip": 1}, baseline=False, seed=3,
+            SimConfig(participants=6, rounds=4, adversaries={"labelflip": 1}, baseline=False, seed=4,
                       reward_pool=60 * TOKEN, public_validation_samples=samples)
         )
         attacker = next(p for p in report.participants if p.adversarial)
         assert report.slashed(adversarial=False) == [] and report.conservation_ok
-        return [r.verdicts[attacker.address] for r in report.rounds if attacker.address in r.verdicts], attacker
+        return [r.verdicts[attacker.address] for r in report.rounds if attacker.address in r.verdicts], attacker, report
 
-    without, _ = run(0)
+    without, _, _ = run(0)
     assert "accepted" in without
-    verdicts, attacker = run(150)
+    verdicts, attacker, report = run(150)
     assert verdicts and set(verdicts) == {"rejected"}
     assert attacker.net_change is not None and attacker.net_change < 0  # type: ignore[attr-defined]
+    # Caught (a rejected update and a minority vote: a quarter of its stake left), it sits out
+    # the last round: no role, and the round's voters are the others.
+    last = report.rounds[-1]
+    assert last.ejected == [attacker.address] and attacker.address not in (*last.proposers, *last.voters)  # type: ignore[attr-defined]
 
 
 def test_output_rows_pushed_off_their_classes_catch_label_flips_the_cosines_let_through(

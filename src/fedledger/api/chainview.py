@@ -227,12 +227,15 @@ class ChainView:
                 SlashView(account=str(ev["args"]["account"]), amount=int(ev["args"]["amount"]),
                           reason=SlashReason(int(ev["args"]["reason"])).name.lower())
             )
-        return [self._round(task, r, participants, finals.get(r), rewards.get(r, {}), slashes.get(r, []))
+        # An account ejected in round e sits out every round after e.
+        ejected_after = {str(ev["args"]["account"]): int(ev["args"]["round"]) for ev in task.events("Ejected")}
+        return [self._round(task, r, participants, finals.get(r), rewards.get(r, {}), slashes.get(r, []),
+                            [a for a, e in ejected_after.items() if r > e])
                 for r in range(task.round_count())]
 
     def _round(
         self, task: AllianceTaskClient, r: int, participants: list[str], final: Any,
-        rewards: dict[str, int], slashes: list[SlashView],
+        rewards: dict[str, int], slashes: list[SlashView], ejected: list[str],
     ) -> RoundView:
         info = task.round_info(r)
         slashed = {s.account: s for s in slashes}
@@ -249,7 +252,7 @@ class ChainView:
         proposer_set = {p.lower() for p in info.proposers}
         voters = []
         for address in participants:
-            if address.lower() in proposer_set:
+            if address.lower() in proposer_set or address in ejected:
                 continue
             vote = task.vote_of(r, address)
             state = "revealed" if vote.revealed else "committed" if vote.committed else "none"
@@ -265,7 +268,7 @@ class ChainView:
             commit_deadline=info.commit_deadline, reveal_deadline=info.reveal_deadline, finalized=info.finalized,
             outcome_bitmap=info.outcome_bitmap, submitted_count=info.submitted_count,
             committed_count=info.committed_count, revealed_count=info.revealed_count,
-            proposers=proposers, voters=voters, rewards=rewards, slashes=slashes,
+            proposers=proposers, voters=voters, ejected=ejected, rewards=rewards, slashes=slashes,
         )
         if final is not None:
             view.global_model_hash = "0x" + bytes(final["globalModelHash"]).hex()

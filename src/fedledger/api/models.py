@@ -98,6 +98,7 @@ class RoundView(BaseModel):
     revealed_count: int
     proposers: list[ProposerView]
     voters: list[VoteView]
+    ejected: list[str] = Field(default_factory=list, description="participants sitting the round out: ejected earlier (stake below half of stakeRequired)")
     global_model_hash: str | None = Field(None, description="the global model after this round (set when finalized)")
     finalizer: str | None = None
     round_reward: int | None = None

@@ -183,7 +183,7 @@ class AllianceTaskClient(TaskContractClient):
 
     def round_info(self, round_: int) -> RoundInfo:
         raw = self.client.call(self.fn.roundInfo(checked_uint(round_, "round")))
-        seed, pd, cd, rd, proposers, submitted, outcome, n_sub, n_com, n_rev, finalized = raw
+        seed, pd, cd, rd, proposers, submitted, outcome, n_sub, n_com, n_rev, finalized, n_voters = raw
         return RoundInfo(
             round=round_,
             seed=bytes(seed),
@@ -197,6 +197,7 @@ class AllianceTaskClient(TaskContractClient):
             committed_count=int(n_com),
             revealed_count=int(n_rev),
             finalized=bool(finalized),
+            voter_count=int(n_voters),
         )
 
     def role_of(self, round_: int, address: str) -> Role:
@@ -208,6 +209,10 @@ class AllianceTaskClient(TaskContractClient):
     def missed_last_round(self, address: str) -> bool:
         """Whether `address` missed its role in the latest finalized round (drawn last next round)."""
         return bool(self.client.call(self.fn.missedLastRound(address)))
+
+    def is_ejected(self, address: str) -> bool:
+        """Whether `address` was ejected (stake below half of `stakeRequired`): it sits out every later round."""
+        return bool(self.client.call(self.fn.isEjected(address)))
 
     def update_of(self, round_: int, proposer_index: int) -> UpdateInfo:
         h, n = self.client.call(self.fn.updateOf(checked_uint(round_, "round"), checked_uint(proposer_index, "proposer_index")))
@@ -283,4 +288,7 @@ class AllianceTaskClient(TaskContractClient):
             returned_to_pool=int(args["returnedToPool"]),
             rewards=rewards,
             slashes=slashes,
+            ejected=tuple(
+                str(ev["args"]["account"]) for ev in self.contract.events.Ejected().process_receipt(receipt, errors=DISCARD)
+            ),
         )

@@ -48,6 +48,7 @@ def _round_line(summary: dict[str, Any]) -> str:
         f"[bold]round {summary['round']}[/]  accuracy [cyan]{summary['accuracy']:.3f}[/]  "
         f"accepted {summary['accepted']} rejected {summary['rejected']} absent {summary['absent']}  "
         f"gas {summary['gas']:,}  {summary['wall_s']:.1f}s\n    verdicts: {verdicts}\n    slashed: {slashed}"
+        + (f"\n    sitting out (ejected): {', '.join(summary['ejected'])}" if summary.get("ejected") else "")
     )
 
 

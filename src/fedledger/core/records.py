@@ -31,6 +31,8 @@ class Role(IntEnum):
     NONE = 0
     PROPOSER = 1
     VOTER = 2
+    EJECTED = 3
+    """Stake fell below half of `stakeRequired` in an earlier round: out of the draw for good."""
 
 
 class SlashReason(IntEnum):
@@ -85,6 +87,8 @@ class RoundInfo:
     committed_count: int
     revealed_count: int
     finalized: bool
+    voter_count: int
+    """Participants that vote this round: everyone neither proposing nor ejected."""
 
     @property
     def proposer_count(self) -> int:
@@ -160,6 +164,8 @@ class RoundSettlement:
     returned_to_pool: int
     rewards: dict[str, int] = field(default_factory=dict)
     slashes: dict[str, tuple[int, SlashReason]] = field(default_factory=dict)
+    ejected: tuple[str, ...] = ()
+    """Accounts this round ejected (stake below half of `stakeRequired`): they sit out the rest."""
 
 
 # --------------------------------------------------------------------------- ArenaTask

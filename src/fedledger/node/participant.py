@@ -40,7 +40,7 @@ import numpy as np
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
 from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
-from fedledger.core.records import TaskStatus
+from fedledger.core.records import Role, TaskStatus
 from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
 from fedledger.learning.features import (
@@ -182,13 +182,15 @@ class Participant:
         self.on_tx = on_tx
         self._spec: TaskSpec | None = None
         self._config: Any = None
-        self._n_participants: int | None = None
         self._learner: Learner | None = None
         self._validation: tuple[Dataset | None] | None = None
         self._head_key: str | None = None
         self._models: dict[bytes, Any] = {}
         self._joined = False
         """True once this node's join is known (own tx or a chain read); joining is final."""
+        self._ejected = False
+        """True once this node was ejected; ejection is final."""
+        self._ejected_checked: int | None = None
         self._votes: dict[int, tuple[bool, bool]] = {}
         """round -> (committed, revealed) of this node's own vote, read from the chain once per
         round and then kept up to date by this node's own transactions (nobody else can
@@ -386,10 +388,7 @@ class Participant:
             elif self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
                 return f"started round {r + 1}"
             return "idle"
-        if self._n_participants is None:  # fixed once round 0 started
-            self._n_participants = self.task.participant_count()
-        n = self._n_participants
-        voters = n - len(info.proposers)
+        voters = info.voter_count
         propose_over = info.submitted_count == len(info.proposers) or now > info.propose_deadline
         commit_over = info.committed_count == voters or now > info.commit_deadline
         reveal_over = info.revealed_count == voters or now > info.reveal_deadline
@@ -400,7 +399,7 @@ class Participant:
             submitted = bool(info.submitted_bitmap >> proposer_index & 1)
             if not submitted and now <= info.propose_deadline:
                 return self._propose(r, proposer_index)
-        elif self._is_joined():
+        elif self._is_joined() and not self._is_ejected(r):
             self.memo.setdefault(r, RoundMemo()).role = "voter"
             committed, revealed = self._vote_status(r)
             if not committed and propose_over and now <= info.commit_deadline:
@@ -410,6 +409,18 @@ class Participant:
         if reveal_over and self._try_anyone("finalizeRound", lambda: self.task.finalize_round(r, self.account)):
             return f"finalized round {r}"
         return "idle"
+
+    def _is_ejected(self, r: int) -> bool:
+        """Whether this node was ejected (stake below half of stakeRequired): it then only
+        finalizes rounds and withdraws at the end. One chain read per round until it happens."""
+        if not self._ejected and self._ejected_checked != r:
+            self._ejected = self.task.role_of(r, self.address) is Role.EJECTED
+            self._ejected_checked = r
+            if self._ejected:
+                log.warning("%s: ejected (stake below half of the required stake); sitting out the rest of the task", self.address)
+        if self._ejected:
+            self.memo.setdefault(r, RoundMemo()).role = "ejected"
+        return self._ejected
 
     def _vote_status(self, r: int) -> tuple[bool, bool]:
         """(committed, revealed) of this node's vote in round r; one chain read per round."""

@@ -8,7 +8,7 @@ I/O or touches a chain.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -56,6 +56,8 @@ class SettlementRules:
     voter_slash_bps: int
     absent_slash_bps: int
     finalizer_bonus_bps: int
+    stake_required: int
+    """A participant whose stake falls below half of it is ejected (see `settle_round`)."""
     sample_cap: int = 0
 
     def __post_init__(self) -> None:
@@ -66,6 +68,8 @@ class SettlementRules:
         _bps(self.voter_slash_bps, "voter_slash_bps")
         _bps(self.absent_slash_bps, "absent_slash_bps")
         _bps(self.finalizer_bonus_bps, "finalizer_bonus_bps", maximum=100)
+        if as_uint(self.stake_required, "stake_required", bits=96) == 0:
+            raise ValidationError("stake_required must be > 0")
         as_uint(self.sample_cap, "sample_cap", bits=64)
 
     @classmethod
@@ -78,6 +82,7 @@ class SettlementRules:
             "voter_slash_bps",
             "absent_slash_bps",
             "finalizer_bonus_bps",
+            "stake_required",
             "sample_cap",
         )
         missing = [n for n in names if not hasattr(config, n)]
@@ -150,6 +155,9 @@ class RoundSettlement:
     absent_addresses: tuple[str, ...] = ()
     """Proposers that submitted nothing and voters that revealed nothing, in participant order:
     the next round draws them after everyone else (whether or not `absentSlashBps` took stake)."""
+    ejected_addresses: tuple[str, ...] = ()
+    """Ejected by this round, in participant order: their stake fell below half of
+    `stakeRequired`, so they sit out every later round."""
 
     @property
     def total_rewards(self) -> int:
@@ -164,7 +172,8 @@ def _check_inputs(
     stakes: Mapping[str, int],
     proposers: Sequence[ProposerEntry],
     voters: Sequence[VoterEntry],
-) -> tuple[dict[str, int], dict[str, int]]:
+    ejected: Collection[str],
+) -> tuple[dict[str, int], dict[str, int], set[str]]:
     if isinstance(round_index, bool) or not isinstance(round_index, int) or not 0 <= round_index < rules.rounds:
         raise ValidationError(f"round index must be in 0..{rules.rounds - 1}, got {round_index!r}")
     as_uint(pool, "pool")
@@ -181,9 +190,10 @@ def _check_inputs(
     if len(proposers) > 255:
         raise ValidationError("at most 255 proposers fit an accept bitmap beside one voter")
     order = {a: i for i, a in enumerate(norm_stakes)}
-    roles = [checksum(p.address) for p in proposers] + [checksum(v.address) for v in voters]
+    out = {checksum(a) for a in ejected}
+    roles = [checksum(p.address) for p in proposers] + [checksum(v.address) for v in voters] + sorted(out)
     if sorted(roles) != sorted(norm_stakes):
-        raise ValidationError("proposers and voters must partition the participants exactly once each")
+        raise ValidationError("proposers, voters and ejected must partition the participants exactly once each")
     for p in proposers:
         if p.submitted:
             as_uint(p.num_samples, f"numSamples of {p.address}", bits=64)
@@ -193,7 +203,7 @@ def _check_inputs(
         if v.revealed:
             as_uint(v.accept_bitmap, f"accept bitmap of {v.address}")
             as_bytes32(v.aggregate_hash, f"aggregate hash of {v.address}")
-    return norm_stakes, order
+    return norm_stakes, order, out
 
 
 def settle_round(
@@ -206,14 +216,16 @@ def settle_round(
     voters: Sequence[VoterEntry],
     global_hash: bytes,
     caller: str,
+    ejected: Collection[str] = (),
 ) -> RoundSettlement:
     """Compute `finalizeRound(r)` exactly as the spec (and the contract) does.
 
     `stakes` holds every participant's stake *before* this round, in participant order
     (insertion order of the mapping): that order breaks ties between aggregate hashes.
-    `proposers` are in proposer-index order.
+    `proposers` are in proposer-index order. `ejected` are the participants ejected in
+    earlier rounds: neither proposers nor voters, untouched by the round.
     """
-    pre, order = _check_inputs(rules, round_index, pool, stakes, proposers, voters)
+    pre, order, out = _check_inputs(rules, round_index, pool, stakes, proposers, voters, ejected)
     as_bytes32(global_hash, "global hash")
     caller = checksum(caller)
     props = [(checksum(p.address), p) for p in proposers]
@@ -323,7 +335,13 @@ def settle_round(
     new_stakes = {a: s - slashes.get(a, 0) for a, s in pre.items()}
     new_pool += sum(slashes.values())
 
-    # 8. Last round: the remaining pool goes back to the creator.
+    # 7. Ejection: stake below half of stakeRequired leaves the draw, unless fewer than two
+    # participants would remain in it (a round needs a proposer and a voter).
+    newly = [a for a in order if a not in out and new_stakes[a] * 2 < rules.stake_required]
+    if len(order) - len(out) - len(newly) < 2:
+        newly = []
+
+    # 9. Last round: the remaining pool goes back to the creator.
     finished = round_index == rules.rounds - 1
     refund = new_pool if finished else 0
     if finished:
@@ -352,4 +370,5 @@ def settle_round(
         accepted_addresses=tuple(props[i][0] for i in accepted),
         rejected_addresses=tuple(props[i][0] for i in rejected),
         absent_addresses=tuple(a for a in order if a in absent),
+        ejected_addresses=tuple(newly),
     )

@@ -51,15 +51,12 @@ class AllianceLedger:
         *,
         creator: str,
         reward_pool: int,
-        stake_required: int,
         min_participants: int,
         max_participants: int,
         initial_global_hash: bytes = ZERO_DIGEST,
     ) -> None:
         if as_uint(reward_pool, "reward_pool") == 0:
             raise ValidationError("reward_pool must be > 0: a task escrows its reward at creation")
-        if as_uint(stake_required, "stake_required") == 0:
-            raise ValidationError("stake_required must be > 0")
         if not 3 <= min_participants <= max_participants <= MAX_PARTICIPANTS:
             raise ValidationError(
                 f"need 3 <= min_participants <= max_participants <= {MAX_PARTICIPANTS}, "
@@ -67,7 +64,7 @@ class AllianceLedger:
             )
         self.rules = rules
         self.creator = checksum(creator)
-        self.stake_required = stake_required
+        self.stake_required = rules.stake_required
         self.min_participants = min_participants
         self.max_participants = max_participants
         self.global_hash = as_bytes32(initial_global_hash, "initial_global_hash")
@@ -86,6 +83,8 @@ class AllianceLedger:
         self.history: list[RoundSettlement] = []
         self.missed_last_round: tuple[str, ...] = ()
         """Participants that did not act in their role in the last settled round (drawn last next)."""
+        self.ejected: tuple[str, ...] = ()
+        """Participants ejected so far (stake below half of `stake_required`), in participant order."""
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -159,6 +158,7 @@ class AllianceLedger:
             voters=voters,
             global_hash=self.global_hash,
             caller=caller,
+            ejected=self.ejected,
         )
         self.apply(result)
         return result
@@ -178,6 +178,9 @@ class AllianceLedger:
             self.majority_votes[addr] = self.majority_votes.get(addr, 0) + 1
         self.history.append(result)
         self.missed_last_round = result.absent_addresses
+        if result.ejected_addresses:
+            out = set(self.ejected) | set(result.ejected_addresses)
+            self.ejected = tuple(a for a in self.participants if a in out)
         self.round_open = False
         self.current_round += 1
         if result.finished:

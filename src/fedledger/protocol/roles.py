@@ -5,7 +5,8 @@ Each participant's ticket is `keccak256(abi.encode(seed_r, addr))` read as a uin
 by accept bitmaps and by aggregation); everyone else votes, in participant order. Participants
 that missed their role in the previous round (no update, no revealed vote) rank after all
 others: a proposer slot then goes to someone who is there, and an absent participant proposes
-only when too few others are left.
+only when too few others are left. Ejected participants (stake below half of `stakeRequired`)
+take no part: `k` is computed from the others, who are the only proposers and voters.
 """
 
 from __future__ import annotations
@@ -57,22 +58,26 @@ def draw_roles(
     ratio_bps: int,
     pioneer: bool,
     missed_last_round: Collection[str] = (),
+    ejected: Collection[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split `participants` into (proposers in index order, voters in participant order).
 
     `missed_last_round` holds the participants that did not act in their role in the previous
-    round; they are drawn after everyone else. Ties between tickets (a keccak collision, never
-    seen in practice) keep participant order, matching a stable selection on-chain.
+    round; they are drawn after everyone else. `ejected` participants are in neither tuple.
+    Ties between tickets (a keccak collision, never seen in practice) keep participant order,
+    matching a stable selection on-chain.
     """
     addrs = [checksum(a) for a in participants]
     if len(set(addrs)) != len(addrs):
         raise ValidationError("participants contain a duplicate address; each address joins once")
     late = {checksum(a) for a in missed_last_round}
-    if not late <= set(addrs):
-        raise ValidationError("missed_last_round names an address that is not a participant")
-    k = num_proposers(len(addrs), ratio_bps, pioneer)
-    ranked = sorted(range(len(addrs)), key=lambda i: (addrs[i] in late, ticket(seed, addrs[i]), i))
+    out = {checksum(a) for a in ejected}
+    if not late | out <= set(addrs):
+        raise ValidationError("missed_last_round or ejected names an address that is not a participant")
+    active = [i for i, a in enumerate(addrs) if a not in out]
+    k = num_proposers(len(active), ratio_bps, pioneer)
+    ranked = sorted(active, key=lambda i: (addrs[i] in late, ticket(seed, addrs[i]), i))
     chosen = set(ranked[:k])
     proposers = tuple(addrs[i] for i in ranked[:k])
-    voters = tuple(a for i, a in enumerate(addrs) if i not in chosen)
+    voters = tuple(addrs[i] for i in active if i not in chosen)
     return proposers, voters

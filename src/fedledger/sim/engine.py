@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.core.errors import FedledgerError
+from fedledger.core.records import Role
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
@@ -268,10 +269,12 @@ def _record_round(
     stakes = {n.address: env.stake_of(n.address) for n in nodes}
     balances = {n.address: stakes[n.address] + env.claimable_of(n.address) for n in nodes}
     slashes = {a: prev_stakes[a] - s for a, s in stakes.items() if prev_stakes.get(a, s) > s}
+    ejected = [n.address for n in nodes if n.address.lower() not in lower and task.role_of(r, n.address) is Role.EJECTED]
     return RoundRecord(
         round=r,
         proposers=proposers,
-        voters=[n.address for n in nodes if n.address.lower() not in lower],
+        voters=[n.address for n in nodes if n.address.lower() not in lower and n.address not in ejected],
+        ejected=ejected,
         verdicts=verdicts,
         accuracy=acc,
         baseline_accuracy=None,
@@ -292,6 +295,7 @@ def _summary(record: RoundRecord, report: SimReport) -> dict[str, Any]:
         "accepted": sum(v == "accepted" for v in record.verdicts.values()),
         "rejected": sum(v == "rejected" for v in record.verdicts.values()),
         "absent": sum(v == "absent" for v in record.verdicts.values()),
+        "ejected": [f"{a[:8]}({kinds[a].behaviour})" for a in record.ejected],
         "verdicts": {f"{a[:8]}({kinds[a].behaviour})": v for a, v in record.verdicts.items()},
         "slashed": {f"{a[:8]}({kinds[a].behaviour})": s for a, s in record.slashes.items()},
         "gas": sum(record.gas.values()),

@@ -58,6 +58,9 @@ class RoundRecord:
     (global-test accuracy, balance reads for the report)"""
     transactions: int = 0
     """transactions the nodes sent in this round"""
+    ejected: list[str] = field(default_factory=list)
+    """participants that sat this round out: ejected in an earlier round (stake below half of
+    `stakeRequired`)"""
     breakdown: dict[str, float] = field(default_factory=dict)
     """`protocol_s` split into train, evaluate (voters scoring updates), storage (serialise,
     hash, put/get blobs), aggregate (FedAvg and direction screen) and chain (views,

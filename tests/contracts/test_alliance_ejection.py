@@ -1,0 +1,115 @@
+"""A participant whose stake falls below half of `stakeRequired` leaves the draw for good.
+
+A caught attacker otherwise keeps its share of the proposer slots round after round (each such
+round aggregates fewer honest updates) and keeps voting. Ejected participants have no role: no
+reward, no slash (not even for absence), no vote; `k` is drawn from the others; they withdraw
+what is left at the end. `play_round` checks every draw against `fedledger.protocol.draw_roles`
+and `assert_matches_ledger` checks `isEjected` against the mirror.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
+
+from fedledger.chain import ChainClient
+from fedledger.chain.alliance import AllianceTaskClient
+from fedledger.core.records import Role
+from fedledger.protocol import AllianceLedger
+
+from .alliance_harness import (
+    Act,
+    Stack,
+    assert_matches_ledger,
+    deploy_stack,
+    expect_revert,
+    ledger_for,
+    play_round,
+)
+
+STAKE = 10**18
+
+
+def _task(
+    stakes: list[int], rounds: int, **cfg: Any
+) -> tuple[Stack, Any, AllianceLedger, LocalAccount, list[LocalAccount]]:
+    stack = deploy_stack(ChainClient.embedded())
+    people = stack.people(len(stakes) + 1)
+    creator, joined = people[0], people[1:]
+    cfg = {"rounds": rounds, "initialModelHash": b"\x11" * 32, "proposerSlashBps": 6000, **cfg}
+    task = stack.create_task(creator, **cfg)
+    ledger = ledger_for(creator.address, **cfg)
+    stack.join_all(task, joined, stakes)
+    for m, s in zip(joined, stakes, strict=True):
+        ledger.join(m.address, s)
+    return stack, task, ledger, creator, joined
+
+
+def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task() -> None:
+    stack, task, ledger, creator, members = _task([STAKE] * 8, rounds=4, proposerRatioBps=5000)  # k = 4 of 8
+    by_address = {m.address: m for m in members}
+    call = stack.client.call
+
+    # Round 0: the voters reject proposer 0; a 60 % slash leaves 0.4 of the required stake.
+    settlement, receipt = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=0b1110), creator, 5000)
+    (cheat,) = settlement.rejected_addresses
+    assert settlement.ejected_addresses == (cheat,) and ledger.ejected == (cheat,)
+    (event,) = task.events.Ejected().process_receipt(receipt, errors=DISCARD)
+    assert (event["args"]["round"], event["args"]["account"], event["args"]["stake"]) == (0, cheat, STAKE * 4 // 10)
+    assert call(task.functions.isEjected(cheat)) and call(task.functions.roleOf(0, cheat)) == Role.PROPOSER
+    client = AllianceTaskClient(stack.client, task)
+    assert client.settlement(receipt).ejected == (cheat,) and client.is_ejected(cheat)
+    assert client.role_of(0, cheat) is Role.PROPOSER
+    stake_left = ledger.stakes[cheat]
+
+    # Round 1: k is drawn from the seven others (4 propose, 3 vote) and the round closes as soon
+    # as those three revealed (play_round finalizes without waiting for a deadline).
+    settlement, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=0b1111), creator, 5000)
+    info = client.round_info(1)
+    assert info.proposer_count == 4 and cheat not in info.proposers and info.voter_count == 3
+    assert client.role_of(1, cheat) is Role.EJECTED
+    assert cheat not in settlement.slashes and cheat not in settlement.rewards and cheat not in settlement.absent_addresses
+
+    # Round 2: it cannot vote either; the error says why.
+    stack.tx(task.functions.startRound(), creator)
+    ledger.start_round()
+    with expect_revert("AllianceTaskEjected", cheat):
+        stack.tx(task.functions.commitVote(2, b"\x77" * 32), by_address[cheat])
+    assert ledger.stakes[cheat] == stake_left
+    assert_matches_ledger(stack, task, ledger, extra=[creator.address])
+
+
+def test_nobody_is_ejected_when_fewer_than_two_would_remain() -> None:
+    # Three participants, k = 1: the proposer submits nothing and one voter reveals nothing; a
+    # 60 % absence slash takes both below half of the required stake, which would leave one
+    # participant in the draw, so neither is ejected.
+    stack, task, ledger, creator, members = _task([STAKE] * 3, rounds=3, proposerRatioBps=3000, absentSlashBps=6000)
+    by_address = {m.address: m for m in members}
+    absent = Act(submit=False, commit=False, reveal=False)
+
+    first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, 3000)
+    assert len(first.absent_addresses) == 2 and all(ledger.stakes[a] * 2 < STAKE for a in first.absent_addresses)
+    assert first.ejected_addresses == () and ledger.ejected == ()
+    for m in members:
+        assert not stack.client.call(task.functions.isEjected(m.address))
+    # The next round still draws from all three: one proposer, two voters.
+    play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=1), creator, 3000)
+    assert stack.client.call(task.functions.roundInfo(1))[11] == 2
+    assert_matches_ledger(stack, task, ledger, extra=[creator.address])
+
+
+def test_ejection_that_leaves_two_participants_goes_ahead() -> None:
+    # The same with four participants: two remain in the draw, so both absentees are ejected and
+    # the next round has one proposer and one voter.
+    stack, task, ledger, creator, members = _task([STAKE] * 4, rounds=3, proposerRatioBps=2500, absentSlashBps=6000)
+    by_address = {m.address: m for m in members}
+    absent = Act(submit=False, commit=False, reveal=False)
+
+    first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, 2500)
+    assert first.ejected_addresses == first.absent_addresses and len(first.ejected_addresses) == 2
+    second, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=1), creator, 2500)
+    info = stack.client.call(task.functions.roundInfo(1))
+    assert len(info[4]) == 1 and info[11] == 1 and second.accepted == (0,)
+    assert_matches_ledger(stack, task, ledger, extra=[creator.address])
