@@ -268,7 +268,8 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         }
         uint256 ejected = _ejectedMask;
         uint256 active = n - _popcount(ejected); // >= 2: {_eject} never leaves fewer
-        uint256 k = (r == 0 && _initialModelHash == bytes32(0)) ? 1 : _proposerCount(active, _params.proposerRatioBps);
+        uint256 k = (r == 0 && _initialModelHash == bytes32(0)) ? 1 : _proposerCount(n, _params.proposerRatioBps);
+        if (k >= active) k = active - 1; // ejections leave at least one voter
         bytes32 seed = keccak256(abi.encode(block.prevrandao, address(this), r));
 
         address[] memory parts = _participants;

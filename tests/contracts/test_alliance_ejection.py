@@ -64,7 +64,7 @@ def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task(
     assert client.role_of(0, cheat) is Role.PROPOSER
     stake_left = ledger.stakes[cheat]
 
-    # Round 1: k is drawn from the seven others (4 propose, 3 vote) and the round closes as soon
+    # Round 1: k = ceil(8 * 50 %) proposers from the seven others (3 vote); the round closes as soon
     # as those three revealed (play_round finalizes without waiting for a deadline).
     settlement, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=0b1111), creator, 5000)
     info = client.round_info(1)

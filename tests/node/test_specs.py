@@ -63,7 +63,9 @@ def test_spec_warnings_name_an_uncalibrated_optimiser_and_a_schedule_of_other_le
     from fedledger.node.specs import spec_warnings
 
     public = ValidationSetSpec(hash="0x" + "ab" * 32, num_samples=150)
-    sgd = digits_mlp_spec().model_copy(update={"validation": public})
+    assert spec_warnings(digits_mlp_spec(rounds=5).model_copy(update={"validation": public}), 5) == []
+    momentum = OptimizerSpec(name="sgd", momentum=0.9)
+    sgd = digits_mlp_spec().model_copy(update={"validation": public, "optimizer": momentum})
     assert any("calibrated for Adam" in w for w in spec_warnings(sgd, 5))
     assert spec_warnings(sgd.model_copy(update={"validation": None}), 5) == []  # no public set: rule step 6 is off
     cosine = sgd.model_copy(

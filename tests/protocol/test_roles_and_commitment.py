@@ -81,17 +81,20 @@ def test_draw_roles_ranks_participants_that_missed_last_round_after_everyone_els
     assert [p.lower() for p in proposers] == [*sorted(PARTS[:2], key=lambda a: ticket(seed, a)), first_absentee]
 
 
-def test_draw_roles_leaves_ejected_participants_out_and_sizes_k_from_the_others() -> None:
+def test_draw_roles_leaves_ejected_participants_out_and_keeps_k_while_a_voter_remains() -> None:
     seed = round_seed(78, "0x" + "cd" * 20, 4)
     baseline, _ = draw_roles(seed, PARTS, 5000, pioneer=False)
     taken = {b.lower() for b in baseline}
     out = [baseline[0].lower(), PARTS[-1] if PARTS[-1] not in taken else PARTS[-2]]
     proposers, voters = draw_roles(seed, PARTS, 5000, False, missed_last_round=[out[1]], ejected=out)
-    assert len(proposers) == 4 and len(voters) == 4  # ceil(8 * 50 %) of the 8 others
+    assert len(proposers) == 5 and len(voters) == 3  # k = ceil(10 * 50 %) still, from the 8 others
     assert not {p.lower() for p in (*proposers, *voters)} & set(out)
     rest = sorted((p for p in PARTS if p not in out), key=lambda a: ticket(seed, a))
-    assert [p.lower() for p in proposers] == rest[:4]
-    with pytest.raises(ValidationError, match="2..256 participants"):  # one left: no proposer and voter
+    assert [p.lower() for p in proposers] == rest[:5]
+    # Five ejected: k = 5 would leave no voter, so it shrinks to 4.
+    proposers, voters = draw_roles(seed, PARTS, 5000, False, ejected=PARTS[:5])
+    assert len(proposers) == 4 and len(voters) == 1
+    with pytest.raises(ValidationError, match="two participants not ejected"):  # no proposer and voter
         draw_roles(seed, PARTS[:3], 5000, False, ejected=PARTS[:2])
 
 

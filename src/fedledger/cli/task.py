@@ -40,8 +40,9 @@ def _factory(deployment: Path) -> tuple[Deployment, FactoryClient]:
     return dep, FactoryClient.at(client, dep.factory)
 
 
-def load_spec(spec_path: Path | None, preset: str) -> TaskSpec:
-    """A spec from a JSON file (validated, errors name the field) or a named preset."""
+def load_spec(spec_path: Path | None, preset: str, rounds: int | None = None) -> TaskSpec:
+    """A spec from a JSON file (validated, errors name the field) or a named preset (whose
+    learning rate decays over `rounds` when given)."""
     if spec_path is not None:
         try:
             return TaskSpec.from_json(spec_path.read_bytes())
@@ -49,7 +50,7 @@ def load_spec(spec_path: Path | None, preset: str) -> TaskSpec:
             raise ConfigError(f"cannot read spec {spec_path}: {exc.strerror}") from exc
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-    return PRESETS[preset]()
+    return PRESETS[preset](rounds=rounds)
 
 
 @app.command()
@@ -77,7 +78,7 @@ def create(
     mint: bool = typer.Option(False, help="Mint the reward to the creator first (dev chains; token owner signs)."),
 ) -> None:
     """Publish the spec to storage and create an Alliance task whose pool is escrowed on-chain."""
-    task_spec = load_spec(spec, preset)
+    task_spec = load_spec(spec, preset, rounds)
     _, factory = _factory(deployment)
     creator = signer(factory.client, keystore, password_file, dev_account)
     store = open_store(storage)

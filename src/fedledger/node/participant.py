@@ -417,7 +417,7 @@ class Participant:
             self._ejected = self.task.role_of(r, self.address) is Role.EJECTED
             self._ejected_checked = r
             if self._ejected:
-                log.warning("%s: ejected (stake below half of the required stake); sitting out the rest of the task", self.address)
+                log.info("%s: ejected (stake below half of the required stake); sitting out the rest of the task", self.address)
         if self._ejected:
             self.memo.setdefault(r, RoundMemo()).role = "ejected"
         return self._ejected

@@ -73,5 +73,6 @@ def run_node(
         "stake": info.stake,
         "claimable": info.claimable,
         "withdrawn": info.withdrawn,
+        "ejected": alliance.is_ejected(account.address),
         "token_balance": alliance.token.balance_of(account.address),
     }

@@ -6,7 +6,8 @@ by accept bitmaps and by aggregation); everyone else votes, in participant order
 that missed their role in the previous round (no update, no revealed vote) rank after all
 others: a proposer slot then goes to someone who is there, and an absent participant proposes
 only when too few others are left. Ejected participants (stake below half of `stakeRequired`)
-take no part: `k` is computed from the others, who are the only proposers and voters.
+take no part: the others are the only proposers and voters, and `k` (set by the task's size)
+shrinks only as far as needed to leave one voter among them.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def draw_roles(
     if not late | out <= set(addrs):
         raise ValidationError("missed_last_round or ejected names an address that is not a participant")
     active = [i for i, a in enumerate(addrs) if a not in out]
-    k = num_proposers(len(active), ratio_bps, pioneer)
+    k = min(num_proposers(len(addrs), ratio_bps, pioneer), len(active) - 1)
+    if k < 1:
+        raise ValidationError(f"a round needs two participants not ejected, got {len(active)}")
     ranked = sorted(active, key=lambda i: (addrs[i] in late, ticket(seed, addrs[i]), i))
     chosen = set(ranked[:k])
     proposers = tuple(addrs[i] for i in ranked[:k])
