@@ -107,3 +107,51 @@ def test_the_dashboard_does_not_load_torch() -> None:
     """The dashboard and its CLI command import only read-side modules (checked in a fresh interpreter)."""
     code = "import sys, fedledger.api, fedledger.cli.dashboard; sys.exit(int('torch' in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_rounds_list_ejected_participants_apart_from_the_voters(small_report: Any) -> None:
+    """A voter that never commits loses 60 % of a stake equal to the requirement: it is ejected,
+    so the next round lists it as sitting out, not as a voter."""
+    from fastapi.testclient import TestClient
+
+    from fedledger.api import create_app
+    from fedledger.chain import ChainClient
+    from fedledger.chain.factory import deploy_stack
+    from fedledger.core.records import AllianceConfig
+
+    client = ChainClient.embedded(beacon_seed=11)
+    owner = client.dev_accounts()[0]
+    stack = deploy_stack(client, owner)
+    creator, *members = (client.new_account(10**20) for _ in range(5))
+    cfg = AllianceConfig(spec_hash=b"\x5e" * 32, initial_model_hash=UPDATE, reward_pool=10 * TOKEN, stake_required=TOKEN,
+                         min_participants=4, max_participants=4, rounds=3, absent_slash_bps=6000,
+                         propose_window=600, commit_window=600, reveal_window=600)
+    stack.token.mint(creator.address, cfg.reward_pool, owner)
+    task = stack.factory.create_alliance_task(cfg, creator)
+    by = {m.address: m for m in members}
+    for m in members:
+        stack.token.mint(m.address, TOKEN, owner)
+        task.join(TOKEN, m)
+    task.start_round(creator)
+    info = task.round_info(0)
+    for i, p in enumerate(info.proposers):
+        task.submit_update(0, i, UPDATE, 10, by[p])
+    voters = [m for m in task.participants() if m not in info.proposers]
+    absent, present = voters[0], voters[1:]
+    for i, v in enumerate(present):
+        task.commit_vote(0, task.vote_commitment(0, v, 1, AGGREGATE, bytes([i + 1]) * 32), by[v])
+    client.advance_time(info.commit_deadline - client.now() + 1)
+    for i, v in enumerate(present):
+        task.reveal_vote(0, 1, AGGREGATE, bytes([i + 1]) * 32, by[v])
+    client.advance_time(info.reveal_deadline - client.now() + 1)
+    task.finalize_round(0, creator)
+    assert task.is_ejected(absent)
+    task.start_round(creator)
+
+    app = create_app(client, stack.factory.address, small_report, cache_ttl_s=0.0, poll_interval_s=0.05)
+    with TestClient(app) as api:
+        r0, r1 = api.get(f"/api/tasks/{task.address}/rounds").json()
+    assert r0["ejected"] == [] and absent in [v["voter"] for v in r0["voters"]]
+    assert r1["ejected"] == [absent] and absent not in [v["voter"] for v in r1["voters"]]
+    assert absent not in [p["address"] for p in r1["proposers"]]
+    assert len(r1["proposers"]) + len(r1["voters"]) == 3

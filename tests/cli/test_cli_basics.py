@@ -85,7 +85,7 @@ def test_task_create_show_list_on_a_real_node(tmp_path: Path, anvil_url: str) ->
     shown = runner.invoke(app, ["task", "show", address, "--deployment", str(deployment)])
     assert shown.exit_code == 0, shown.output
     info = json.loads(shown.output)
-    assert info["status"] == "JOINING" and info["rounds"] == 2 and info["pool_fml"] == 50.0
+    assert info["status"] == "JOINING" and info["rounds"] == 2 and info["pool_fml"] == 50.0 and info["ejected"] == []
     assert info["spec"].startswith("bafkrei")
 
     listed = runner.invoke(app, ["task", "list", "--deployment", str(deployment)])

@@ -121,6 +121,7 @@ def show(address: str = typer.Argument(...), deployment: Path = DeploymentOption
         "creator": task.creator(),
         "spec": str(cid_from_digest(cfg.spec_hash)),
         "participants": task.participant_count(),
+        "ejected": [a for a in task.participants() if task.is_ejected(a)],
         "rounds": cfg.rounds,
         "current_round": current,
         "pool_fml": task.pool() / TOKEN,
