@@ -172,3 +172,17 @@ def test_a_seeded_run_replays_exactly() -> None:
     assert first == second
     assert first[0] == [participant_account(7, i).address for i in range(5)]
     assert participant_account(8, 0).address not in first[0]  # another seed: other keys, other draws
+
+
+def test_round_zero_slashes_are_reported() -> None:
+    """The pioneering round's minority voters are slashed too: the report reads slashes from the
+    round's Slashed events, so round 0 (whose pre-round stakes are the join deposits) counts."""
+    report = run_simulation(
+        SimConfig(participants=8, rounds=2, adversaries={"noise": 1, "freerider": 1}, baseline=False, seed=0)
+    )
+    first = report.rounds[0]
+    attackers = [p.address for p in report.participants if p.adversarial]
+    assert set(first.slashes) == set(attackers)
+    for a in attackers:  # nothing earned yet: the balance is the deposit minus the slash
+        assert first.balances[a] == SimConfig().stake - first.slashes[a]
+    assert set(report.slashed(adversarial=True)) == set(attackers)

@@ -20,7 +20,7 @@ from fedledger.learning.data import load_digits
 from fedledger.learning.presets import digits_mlp_spec
 
 
-def run_baseline_accuracy(
+def run_baseline(
     out: Path | None = None,
     num_clients: int = 10,
     rounds: int = 10,

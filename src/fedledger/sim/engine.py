@@ -186,7 +186,6 @@ def _drive(
     round_started = time.perf_counter()
     before = _node_timings(nodes)
     idle_sweeps = 0
-    prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
     while not all(n.done for n in nodes):
         progressed = False
         for node in nodes:
@@ -202,7 +201,7 @@ def _drive(
                 spent = {k: now_timings[k] - before[k] for k in now_timings}
                 wall = time.perf_counter() - round_started
                 info = task.round_info(current)
-                record = _record_round(env, nodes, current, info, meter, spec, global_test, prev_balances)
+                record = _record_round(env, nodes, current, info, meter, spec, global_test)
                 record.wall_s = wall
                 record.train_s = spent["train"]
                 record.protocol_s = spent["step"]
@@ -214,7 +213,6 @@ def _drive(
                     "aggregate": spent["aggregate"],
                     "chain": spent["step"] - spent["train"] - spent["evaluate"] - spent["storage"] - spent["aggregate"],
                 }
-                prev_balances = {n.address: env.stake_of(n.address) for n in nodes}
                 report.rounds.append(record)
                 emit({"event": "round", **_summary(record, report)})
                 before = _node_timings(nodes)
@@ -250,7 +248,6 @@ def _record_round(
     meter: _GasMeter,
     spec: TaskSpec,
     global_test: Any,
-    prev_stakes: dict[str, int],
 ) -> RoundRecord:
     task = env.task
     proposers = list(info.proposers)
@@ -268,7 +265,12 @@ def _record_round(
     acc = accuracy(spec, holder._global()[1], global_test) if any(digest) else 0.0
     stakes = {n.address: env.stake_of(n.address) for n in nodes}
     balances = {n.address: stakes[n.address] + env.claimable_of(n.address) for n in nodes}
-    slashes = {a: prev_stakes[a] - s for a, s in stakes.items() if prev_stakes.get(a, s) > s}
+    # From the round's Slashed events: stake differences would miss round 0, whose pre-round
+    # stakes are the deposits made while joining.
+    slashes: dict[str, int] = {}
+    for event in task.events("Slashed", round=r):
+        who = str(event["args"]["account"])
+        slashes[who] = slashes.get(who, 0) + int(event["args"]["amount"])
     ejected = [n.address for n in nodes if n.address.lower() not in lower and task.role_of(r, n.address) is Role.EJECTED]
     return RoundRecord(
         round=r,
