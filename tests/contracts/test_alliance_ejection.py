@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
@@ -81,35 +82,23 @@ def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task(
     assert_matches_ledger(stack, task, ledger, extra=[creator.address])
 
 
-def test_nobody_is_ejected_when_fewer_than_two_would_remain() -> None:
-    # Three participants, k = 1: the proposer submits nothing and one voter reveals nothing; a
-    # 60 % absence slash takes both below half of the required stake, which would leave one
-    # participant in the draw, so neither is ejected.
-    stack, task, ledger, creator, members = _task([STAKE] * 3, rounds=3, proposerRatioBps=3000, absentSlashBps=6000)
-    by_address = {m.address: m for m in members}
+@pytest.mark.parametrize(("members", "ratio_bps", "ejected", "next_voters"), [(3, 3000, False, 2), (4, 2500, True, 1)])
+def test_ejection_goes_ahead_only_if_two_participants_remain(
+    members: int, ratio_bps: int, ejected: bool, next_voters: int
+) -> None:
+    # k = 1: the proposer submits nothing and one voter reveals nothing; a 60 % absence slash
+    # takes both below half of the required stake. With three participants that would leave one
+    # in the draw, so neither is ejected; with four, two remain and both are.
+    stack, task, ledger, creator, joined = _task([STAKE] * members, rounds=3, proposerRatioBps=ratio_bps, absentSlashBps=6000)
+    by_address = {m.address: m for m in joined}
     absent = Act(submit=False, commit=False, reveal=False)
 
-    first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, 3000)
+    first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, ratio_bps)
     assert len(first.absent_addresses) == 2 and all(ledger.stakes[a] * 2 < STAKE for a in first.absent_addresses)
-    assert first.ejected_addresses == () and ledger.ejected == ()
-    for m in members:
-        assert not stack.client.call(task.functions.isEjected(m.address))
-    # The next round still draws from all three: one proposer, two voters.
-    play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=1), creator, 3000)
-    assert stack.client.call(task.functions.roundInfo(1))[11] == 2
-    assert_matches_ledger(stack, task, ledger, extra=[creator.address])
-
-
-def test_ejection_that_leaves_two_participants_goes_ahead() -> None:
-    # The same with four participants: two remain in the draw, so both absentees are ejected and
-    # the next round has one proposer and one voter.
-    stack, task, ledger, creator, members = _task([STAKE] * 4, rounds=3, proposerRatioBps=2500, absentSlashBps=6000)
-    by_address = {m.address: m for m in members}
-    absent = Act(submit=False, commit=False, reveal=False)
-
-    first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, 2500)
-    assert first.ejected_addresses == first.absent_addresses and len(first.ejected_addresses) == 2
-    second, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=1), creator, 2500)
+    assert first.ejected_addresses == (first.absent_addresses if ejected else ())
+    for m in joined:
+        assert stack.client.call(task.functions.isEjected(m.address)) == (ejected and m.address in first.absent_addresses)
+    second, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=1), creator, ratio_bps)
     info = stack.client.call(task.functions.roundInfo(1))
-    assert len(info[4]) == 1 and info[11] == 1 and second.accepted == (0,)
+    assert len(info[4]) == 1 and info[11] == next_voters and second.accepted == (0,)
     assert_matches_ledger(stack, task, ledger, extra=[creator.address])
