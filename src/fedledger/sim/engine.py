@@ -77,11 +77,15 @@ class _GasMeter:
     current_round: int = 0
     per_round: dict[int, dict[str, int]] = field(default_factory=dict)
     tx_count: dict[int, int] = field(default_factory=dict)
+    finalized: dict[int, Any] = field(default_factory=dict)
+    """round -> the receipt of its `finalizeRound` (what the round decided, as events)"""
 
     def __call__(self, address: str, name: str, receipt: Any) -> None:
         bucket = self.per_round.setdefault(self.current_round, {})
         bucket[name] = bucket.get(name, 0) + int(receipt["gasUsed"])
         self.tx_count[self.current_round] = self.tx_count.get(self.current_round, 0) + 1
+        if name == "finalizeRound":
+            self.finalized[self.current_round] = receipt
 
 
 def run_simulation(config: SimConfig, progress: Progress | None = None, workdir: Path | None = None) -> SimReport:
@@ -265,12 +269,12 @@ def _record_round(
     acc = accuracy(spec, holder._global()[1], global_test) if any(digest) else 0.0
     stakes = {n.address: env.stake_of(n.address) for n in nodes}
     balances = {n.address: stakes[n.address] + env.claimable_of(n.address) for n in nodes}
-    # From the round's Slashed events: stake differences would miss round 0, whose pre-round
-    # stakes are the deposits made while joining.
-    slashes: dict[str, int] = {}
-    for event in task.events("Slashed", round=r):
-        who = str(event["args"]["account"])
-        slashes[who] = slashes.get(who, 0) + int(event["args"]["amount"])
+    # From the finalize receipt's Slashed events: stake differences would miss round 0, whose
+    # pre-round stakes are the deposits made while joining.
+    settlement = task.settlement(meter.finalized[r])
+    if settlement.round != r:
+        raise FedledgerError(f"the finalize receipt recorded for round {r} settled round {settlement.round}")
+    slashes = {who: amount for who, (amount, _reason) in settlement.slashes.items()}
     ejected = [n.address for n in nodes if n.address.lower() not in lower and task.role_of(r, n.address) is Role.EJECTED]
     return RoundRecord(
         round=r,
