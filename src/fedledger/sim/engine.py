@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.core.errors import FedledgerError
-from fedledger.core.records import Role
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
@@ -79,6 +78,8 @@ class _GasMeter:
     tx_count: dict[int, int] = field(default_factory=dict)
     finalized: dict[int, Any] = field(default_factory=dict)
     """round -> the receipt of its `finalizeRound` (what the round decided, as events)"""
+    ejected: list[str] = field(default_factory=list)
+    """accounts ejected by the rounds recorded so far (from their `Ejected` events)"""
 
     def __call__(self, address: str, name: str, receipt: Any) -> None:
         bucket = self.per_round.setdefault(self.current_round, {})
@@ -275,7 +276,8 @@ def _record_round(
     if settlement.round != r:
         raise FedledgerError(f"the finalize receipt recorded for round {r} settled round {settlement.round}")
     slashes = {who: amount for who, (amount, _reason) in settlement.slashes.items()}
-    ejected = [n.address for n in nodes if n.address.lower() not in lower and task.role_of(r, n.address) is Role.EJECTED]
+    ejected = list(meter.ejected)  # ejected by earlier rounds: this one's sit out from the next
+    meter.ejected.extend(settlement.ejected)
     return RoundRecord(
         round=r,
         proposers=proposers,
