@@ -9,7 +9,7 @@ import pytest
 
 from fedledger.core.errors import ConfigError
 from fedledger.node.behaviours import ATTACKS, Colluding, LazyVoter, VoteContext, make_behaviour
-from fedledger.node.participant import median_cosines, step_cosines
+from fedledger.learning.similarity import median_cosines, step_cosines
 from fedledger.node.voting import ReferenceView, StepView, UpdateScore, VoteRule, decide, lower_median
 
 RNG = np.random.default_rng(0)

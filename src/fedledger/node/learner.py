@@ -149,12 +149,6 @@ class Learner:
         return out
 
     @staticmethod
-    def median_alignment(rows: list[np.ndarray], reference: np.ndarray | None = None) -> _agg.MedianAlignment:
-        """Inner products of flat rows with their coordinate-wise median (and `reference`),
-        in one blocked pass: what the voters' direction screen needs (see `median_alignment`)."""
-        return _agg.median_alignment(rows, reference)
-
-    @staticmethod
     def norm(state: State) -> float:
         """L2 norm of all tensors together, accumulated in float64.
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
@@ -43,20 +42,15 @@ from fedledger.core.errors import IntegrityError, RevertError, StorageError, Upd
 from fedledger.core.records import Role, TaskStatus
 from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
-from fedledger.learning.features import (
-    against_own_class,
-    class_directions,
-    output_layer_inputs,
-    reads_learned_features,
-)
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import Behaviour, VoteContext
 from fedledger.learning.train import output_layer_key
-from fedledger.node.learner import Learner, fedavg, train_state
-from fedledger.node.seeds import reference_seed, train_seed
+from fedledger.node.evidence import RoundEvidence
+from fedledger.node.learner import Learner
+from fedledger.node.seeds import train_seed
 from fedledger.node.state import NodeState, VoteRecord
 from fedledger.node.specs import fetch_spec, fetch_validation_set
-from fedledger.node.voting import ReferenceView, StepView, UpdateScore, VoteRule
+from fedledger.node.voting import UpdateScore, VoteRule
 from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of
 
@@ -64,60 +58,6 @@ log = logging.getLogger(__name__)
 
 TxHook = Callable[[str, str, Any], None]
 """`on_tx(address, function_name, receipt)`: lets the simulation account gas per function."""
-
-
-def _flat(tensor: Any) -> np.ndarray:
-    return np.asarray(tensor, dtype=np.float64).ravel()
-
-
-def cosine(a: Any, b: Any) -> float:
-    """Cosine of two flat vectors; 0 if either is zero. einsum, not BLAS: the same bits on
-    every voter whatever its thread count, and no BLAS threads spinning against training."""
-    aa, bb = float(np.einsum("i,i->", a, a)), float(np.einsum("i,i->", b, b))
-    return float(np.einsum("i,i->", a, b)) / float(np.sqrt(aa * bb)) if aa > 0 and bb > 0 else 0.0
-
-
-def norm(a: Any) -> float:
-    """L2 norm of a flat vector, by einsum for the same reason as `cosine`."""
-    return float(np.sqrt(np.einsum("i,i->", a, a)))
-
-
-def median_cosines(deltas: dict[int, Any]) -> dict[int, float]:
-    """Cosine of each flat delta to the coordinate-wise median of all of them.
-
-    Objective (computed from public updates only), so every honest voter gets the same
-    numbers. A zero vector has cosine 0 with anything. The median and the inner products
-    come from one blocked pass (`Learner.median_alignment`), never a (k x N) stack.
-    """
-    keys = sorted(deltas)
-    al = Learner.median_alignment([deltas[i] for i in keys])
-    m_norm = float(np.sqrt(al.median_sq))
-    result: dict[int, float] = {}
-    for j, i in enumerate(keys):
-        d_norm = float(np.sqrt(al.row_sq[j]))
-        result[i] = float(al.row_median[j] / (d_norm * m_norm)) if d_norm > 0 and m_norm > 0 else 0.0
-    return result
-
-
-def step_cosines(deltas: dict[int, Any], step: Any) -> tuple[dict[int, float], float]:
-    """Cosine of each flat delta, and of their coordinate-wise median, to the previous global step.
-
-    The previous global step (global_r - global_{r-1}) was decided by the previous round's
-    stake majority and is public, so it is a reference the current round's proposers cannot
-    move, whatever share of them are attackers.
-    """
-    keys = sorted(deltas)
-    al = Learner.median_alignment([deltas[i] for i in keys], step)
-    s_norm = float(np.sqrt(al.ref_sq or 0.0))
-
-    def cos(dot: float, sq: float) -> float:
-        v_norm = float(np.sqrt(sq))
-        return float(dot / (v_norm * s_norm)) if v_norm > 0 and s_norm > 0 else 0.0
-
-    assert al.row_ref is not None and al.median_ref is not None
-    return {i: cos(al.row_ref[j], al.row_sq[j]) for j, i in enumerate(keys)}, cos(al.median_ref, al.median_sq)
-
-
 
 
 @dataclass
@@ -485,82 +425,16 @@ class Participant:
             scores, valid = self._fetch_updates(r, info, global_state, pioneer)
         else:
             scores, valid = [], {}
-        aggregates: dict[tuple[int, ...], Any] = {}
-        deltas: dict[int, Any] = {}
-
-        def aggregate(subset: tuple[int, ...]) -> Any:
-            if subset not in aggregates:
-                start = time.perf_counter()
-                aggregates[subset] = fedavg([valid[i][0] for i in subset], [valid[i][1] for i in subset])
-                self.timings["aggregate"] += time.perf_counter() - start
-            return aggregates[subset]
-
-        def subset_metrics(subset: tuple[int, ...]) -> tuple[float, float]:
-            return self.learner.metrics(aggregate(subset), key=b"agg:%d:" % r + repr(subset).encode())
-
-        ref_steps: list[Any] = []
-
-        def reference(subset: tuple[int, ...]) -> ReferenceView:
-            assert self.validation is not None
-            start = time.perf_counter()
-            fill_deltas()
-            head = self._output_layer()
-            if not ref_steps:
-                trained = train_state(self.spec, global_state, self.validation, reference_seed(self.spec.seed, r), r)
-                ref_steps.append(self.learner.flatten(trained) - self.learner.flatten(global_state))
-                ref_steps.append(_flat(trained[head]) - _flat(global_state[head]))
-                # each class's direction in the output layer's input space, under the global
-                # model, on the public set: what an update's output rows are judged against
-                directions: np.ndarray | None = None
-                if reads_learned_features(global_state, head):
-                    inputs = output_layer_inputs(self.spec, global_state, self.validation, head)
-                    directions = class_directions(inputs, self.validation.y, self.validation.num_classes)
-                ref_steps.append(directions)
-            whole, ref_head, directions = ref_steps
-            base = _flat(global_state[head])
-            shape = tuple(global_state[head].shape)
-            head_deltas = {i: _flat(valid[i][0][head]) - base for i in subset}
-            view = ReferenceView(
-                output_layer={i: cosine(head_deltas[i], ref_head) for i in subset},
-                whole_model={i: cosine(deltas[i], whole) for i in subset},
-                step_norm=norm(whole),
-                against_class=(
-                    {i: against_own_class(head_deltas[i].reshape(shape), directions) for i in subset}
-                    if directions is not None
-                    else {}
-                ),
-                head_moves={i: norm(d) for i, d in head_deltas.items()},
-                head_step_norm=norm(ref_head),
-            )
-            self.timings["aggregate"] += time.perf_counter() - start
-            return view
-
-        def fill_deltas() -> None:
-            if not deltas:
-                base = self.learner.flatten(global_state)
-                deltas.update({i: self.learner.flatten(valid[i][0]) - base for i in valid})
-
-        def direction(subset: tuple[int, ...]) -> dict[int, float]:
-            start = time.perf_counter()
-            fill_deltas()
-            cosines = median_cosines({i: deltas[i] for i in subset})
-            self.timings["aggregate"] += time.perf_counter() - start
-            return cosines
-
-        step_flat: list[Any] = []
-
-        def previous_step(subset: tuple[int, ...]) -> StepView | None:
-            if not step_flat:
-                prev = self._previous_global(r, bytes(global_digest))
-                step_flat.append(None if prev is None else self.learner.flatten(global_state) - self.learner.flatten(prev))
-            if step_flat[0] is None:
-                return None
-            start = time.perf_counter()
-            fill_deltas()
-            cosines, median_cosine = step_cosines({i: deltas[i] for i in subset}, step_flat[0])
-            self.timings["aggregate"] += time.perf_counter() - start
-            return StepView(cosines, median_cosine, float(np.linalg.norm(step_flat[0])))
-
+        evidence = RoundEvidence(
+            self.learner,
+            r,
+            global_state,
+            valid,
+            validation=self.validation,
+            head_key=self._output_layer(),
+            previous_global=lambda: self._previous_global(r, bytes(global_digest)),
+            timings=self.timings,
+        )
         evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(
             VoteContext(
@@ -568,11 +442,11 @@ class Participant:
                 submitted,
                 scores if evaluates else [],
                 pioneer,
-                subset_metrics if evaluates else None,
+                evidence.subset_metrics if evaluates else None,
                 self.vote_rule,
-                direction if evaluates else None,
-                previous_step if evaluates and not pioneer and self.vote_rule.use_previous_step else None,
-                reference if evaluates and self.validation is not None else None,
+                evidence.direction if evaluates else None,
+                evidence.previous_step if evaluates and not pioneer and self.vote_rule.use_previous_step else None,
+                evidence.reference if evaluates and self.validation is not None else None,
             )
         )
         self.memo.setdefault(r, RoundMemo(role="voter")).verdicts = {i: verdict.reasons.get(i, "") for i in submitted}
@@ -580,7 +454,7 @@ class Participant:
             # it never saw the updates, so the only model hash it can name is the current one
             return VoteRecord(round=r, bitmap=verdict.bitmap, aggregate_hash=bytes(global_digest), salt=os.urandom(32))
         accepted = tuple(i for i in verdict.accepted if i in valid)
-        agg_digest = self._publish(aggregate(accepted)) if accepted else global_digest
+        agg_digest = self._publish(evidence.aggregate(accepted)) if accepted else global_digest
         return VoteRecord(round=r, bitmap=sum(1 << i for i in accepted), aggregate_hash=bytes(agg_digest), salt=os.urandom(32))
 
     def _reveal(self, r: int) -> str:
