@@ -23,13 +23,21 @@ SPEC = TaskSpec(
     optimizer=OptimizerSpec(name="sgd", momentum=0.9),
     seed=7,
 )
-DATA = make_synthetic(400, 6, 3, seed=1)
-PUBLIC = make_synthetic(60, 6, 3, seed=2)
+_POOL = make_synthetic(460, 6, 3, seed=1)
+DATA = _POOL.subset(np.arange(400))
+PUBLIC = _POOL.subset(np.arange(400, 460))
+"""the spec's public validation set: the same distribution as the clients' data"""
 
 
-def _round(previous: object = None, calls: list[int] | None = None, private: Dataset | None = None) -> RoundEvidence:
+def _round(
+    previous: object = None,
+    calls: list[int] | None = None,
+    private: Dataset | None = None,
+    known_class_min: float = 0.0,
+    global_state: dict | None = None,
+) -> RoundEvidence:
     """Round 3's evidence on three updates trained from the same global model by three clients."""
-    global_state = initial_state(SPEC)
+    global_state = global_state or initial_state(SPEC)
     shares = [DATA.subset(np.arange(i * 100, (i + 1) * 100)) for i in range(3)]
     valid = {i: train_local(global_state, SPEC, shares[i], seed=10 + i)[:2] for i in range(3)}
     learner = Learner(SPEC, private if private is not None else DATA.subset(np.arange(300, 400)), "0x" + "11" * 20)
@@ -41,7 +49,7 @@ def _round(previous: object = None, calls: list[int] | None = None, private: Dat
 
     return RoundEvidence(
         learner, 3, global_state, valid, validation=PUBLIC, head_key=output_layer_key(SPEC),
-        previous_global=previous_global, timings={"aggregate": 0.0},
+        previous_global=previous_global, timings={"aggregate": 0.0}, known_class_min=known_class_min,
     )
 
 
@@ -105,3 +113,15 @@ def test_previous_step_is_fetched_once_and_absent_without_a_previous_model() -> 
     assert view.step_norm == pytest.approx(float(np.linalg.norm(step)))
     ev.previous_step((0, 1))
     assert calls == [1]
+
+
+def test_the_class_push_counts_only_classes_the_global_model_knows() -> None:
+    """An untrained model knows no class, so no row is judged by its class's features; once
+    the model has learnt the classes their rows are."""
+    fresh = _round(known_class_min=0.5)
+    assert fresh._reference_step().directions is not None
+    assert not fresh._reference_step().directions.any()
+    assert set(fresh.reference((0, 1, 2)).against_class.values()) == {0.0}
+    trained = train_local(initial_state(SPEC), SPEC.model_copy(update={"local_epochs": 20}), DATA, seed=3)[0]
+    learnt = _round(known_class_min=0.5, global_state=trained)
+    assert np.count_nonzero(np.abs(learnt._reference_step().directions).sum(axis=1)) == 3

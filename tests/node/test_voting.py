@@ -358,6 +358,37 @@ def test_against_own_class_sees_a_flipped_row_not_an_honest_one() -> None:
     assert not empty[3].any()  # a class without public samples has no direction
 
 
+def test_known_classes_are_the_ones_the_model_names_reliably() -> None:
+    """A class counts once the model is mostly right when it names it: a model that calls
+    everything class 0 knows no class, and a flip of a to b (a's samples named b) takes b out
+    of the check, never a."""
+    from fedledger.learning.features import known_classes
+
+    labels = np.repeat(np.arange(4), 10)
+    everything_zero = np.zeros(40, dtype=int)
+    assert not known_classes(everything_zero, labels, 4, 0.5).any()
+    flipped = labels.copy()
+    flipped[20:30] = 1  # class 2 named 1: precision(1) = 0.5, class 2 never named
+    assert known_classes(flipped, labels, 4, 0.5).tolist() == [True, True, False, True]
+    assert known_classes(flipped, labels, 4, 0.6).tolist() == [True, False, False, True]
+    half = labels.copy()
+    half[20:25] = 1  # half of class 2 named 1: precision(1) = 10/15, class 2 keeps 1.0
+    assert known_classes(half, labels, 4, 0.7).tolist() == [True, False, True, True]
+    assert known_classes(flipped, labels, 5, 0.0).tolist() == [True, True, True, True, False]  # 0: every class with samples
+
+
+def test_class_directions_leave_unknown_classes_out() -> None:
+    from fedledger.learning.features import class_directions
+
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(3), 20)
+    features = 3.0 * np.eye(3, 8)[labels] + 0.3 * rng.standard_normal((60, 8))
+    every = class_directions(features, labels, 3)
+    some = class_directions(features, labels, 3, known=np.array([True, False, True]))
+    assert not some[1].any()
+    assert np.array_equal(some[[0, 2]], every[[0, 2]])  # the centre still uses every class
+
+
 def test_class_push_is_only_measured_on_learned_features() -> None:
     """A linear model's output layer reads the raw input: there the class directions did not
     separate flips from honest non-IID updates, so the check is off for it."""

@@ -17,6 +17,7 @@ result does not depend on a voter's thread count.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,19 @@ from fedledger.learning.spec import TaskSpec
 from fedledger.learning.train import configure_threads, load_model
 
 
-def output_layer_inputs(spec: TaskSpec, state: Mapping[str, Any], data: Dataset, head_key: str) -> np.ndarray:
-    """The inputs the output layer (the module owning parameter `head_key`) receives for
-    every sample of `data` under `state`, as a float64 array of shape (samples, in_features)."""
+@dataclass(frozen=True)
+class OutputLayerView:
+    """What a model's output layer sees and says on a data set, one row per sample."""
+
+    inputs: np.ndarray
+    """the inputs of the output layer, float64, shape (samples, in_features)"""
+    predicted: np.ndarray
+    """the model's predicted class, shape (samples,)"""
+
+
+def output_layer_view(spec: TaskSpec, state: Mapping[str, Any], data: Dataset, head_key: str) -> OutputLayerView:
+    """One inference pass of `state` over `data`: the inputs the output layer (the module
+    owning parameter `head_key`) receives for every sample, and the predicted classes."""
     configure_threads()
     model = load_model(spec, state)
     model.eval()
@@ -43,10 +54,35 @@ def output_layer_inputs(spec: TaskSpec, state: Mapping[str, Any], data: Dataset,
     handle = module.register_forward_hook(hook)
     try:
         with torch.inference_mode():
-            model(torch.from_numpy(np.ascontiguousarray(data.x)))
+            logits = model(torch.from_numpy(np.ascontiguousarray(data.x)))
     finally:
         handle.remove()
-    return np.concatenate(captured, axis=0)
+    return OutputLayerView(np.concatenate(captured, axis=0), logits.argmax(dim=1).numpy())
+
+
+def known_classes(predicted: np.ndarray, labels: np.ndarray, num_classes: int, min_precision: float) -> np.ndarray:
+    """Which classes the model already names reliably: of the samples it assigns to class c,
+    at least `min_precision` are c (a boolean mask of length `num_classes`; a class without
+    samples, or one the model never names, is unknown; `min_precision <= 0` counts every
+    class with samples).
+
+    The push check rests on the model knowing a class: then a flipped label pushes that
+    class's row off its features with nearly full force, while honest training moves a row
+    against its class only as far as the model confuses classes. A model that names class c
+    for samples of other classes (the first rounds after a pioneer trained on one client's few
+    classes) is exactly that confusion, and honest updates then move row c off c's features
+    too: at 20 nodes an honest round-1 update pushed 0.44 of its move, over the 0.35 cut.
+    Precision, not recall: flipping a to b lowers a's recall and b's precision, never a's
+    precision, so a flipper cannot take its own row (a) out of the check.
+    """
+    known = np.zeros(num_classes, dtype=bool)
+    for c in range(num_classes):
+        actual, claimed = labels == c, predicted == c
+        if min_precision <= 0:
+            known[c] = bool(actual.any())
+        elif actual.any() and claimed.any():
+            known[c] = float(np.mean(labels[claimed] == c)) >= min_precision
+    return known
 
 
 def reads_learned_features(state: Mapping[str, Any], head_key: str) -> bool:
@@ -59,11 +95,14 @@ def reads_learned_features(state: Mapping[str, Any], head_key: str) -> bool:
     return any((key.rsplit(".", 1)[0] if "." in key else "") != module for key in state)
 
 
-def class_directions(features: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+def class_directions(
+    features: np.ndarray, labels: np.ndarray, num_classes: int, known: np.ndarray | None = None
+) -> np.ndarray:
     """Unit vectors ``(mu_c - mean_k mu_k) / ||.||`` per class, mu_c the mean feature of class c
-    (shape (num_classes, in_features)); a class without samples, or whose centred mean is
-    zero, gets a zero row (it then contributes nothing). Centring on the mean of the class
-    means, not of the samples, so an unbalanced public set does not tilt the directions."""
+    (shape (num_classes, in_features)); a class without samples, whose centred mean is zero,
+    or outside the `known` mask gets a zero row (it then contributes nothing to a push). The
+    centre is the mean of all present classes' means, not of the samples, so an unbalanced
+    public set does not tilt the directions."""
     present = [c for c in range(num_classes) if np.any(labels == c)]
     out = np.zeros((num_classes, features.shape[1]), dtype=np.float64)
     if not present:
@@ -71,6 +110,8 @@ def class_directions(features: np.ndarray, labels: np.ndarray, num_classes: int)
     means = {c: features[labels == c].mean(axis=0, dtype=np.float64) for c in present}
     centre = np.mean(np.stack([means[c] for c in present]), axis=0)
     for c in present:
+        if known is not None and not known[c]:
+            continue
         v = means[c] - centre
         n = float(np.sqrt(np.einsum("i,i->", v, v)))
         if n > 0:

@@ -25,7 +25,8 @@ from fedledger.learning.data import Dataset
 from fedledger.learning.features import (
     against_own_class,
     class_directions,
-    output_layer_inputs,
+    known_classes,
+    output_layer_view,
     reads_learned_features,
 )
 from fedledger.learning.similarity import cosine, flat64, median_cosines, norm, step_cosines
@@ -69,6 +70,7 @@ class RoundEvidence:
         head_key: str,
         previous_global: Callable[[], Any | None],
         timings: MutableMapping[str, float],
+        known_class_min: float,
     ) -> None:
         self.learner = learner
         self.round_index = round_index
@@ -78,6 +80,9 @@ class RoundEvidence:
         self.head_key = head_key
         self._previous_global = previous_global
         self._timings = timings
+        self.known_class_min = known_class_min
+        """a class's output row counts in the push only if the global model's precision for it
+        on the public set is at least this (`VoteRule.known_class_min`)"""
         self._aggregates: dict[Subset, Any] = {}
         self._deltas: dict[int, np.ndarray] = {}
         self._previous_step: tuple[np.ndarray | None] | None = None
@@ -123,7 +128,7 @@ class RoundEvidence:
         start = time.perf_counter()
         cosines, median_cosine = step_cosines(self._deltas_of(subset), step)
         self._timed(start)
-        return StepView(cosines, median_cosine, float(np.linalg.norm(step)))
+        return StepView(cosines, median_cosine, norm(step))
 
     def _reference_step(self) -> _ReferenceStep:
         """Train the global model on the public set with the round's reference seed and rate:
@@ -134,8 +139,10 @@ class RoundEvidence:
             trained = train_state(spec, global_state, self.validation, reference_seed(spec.seed, self.round_index), self.round_index)
             directions = None
             if reads_learned_features(global_state, head):
-                inputs = output_layer_inputs(spec, global_state, self.validation, head)
-                directions = class_directions(inputs, self.validation.y, self.validation.num_classes)
+                public = self.validation
+                seen = output_layer_view(spec, global_state, public, head)
+                known = known_classes(seen.predicted, public.y, public.num_classes, self.known_class_min)
+                directions = class_directions(seen.inputs, public.y, public.num_classes, known)
             self._reference = _ReferenceStep(
                 whole=self.learner.flatten(trained) - self.learner.flatten(global_state),
                 head=flat64(trained[head]) - flat64(global_state[head]),

@@ -434,6 +434,7 @@ class Participant:
             head_key=self._output_layer(),
             previous_global=lambda: self._previous_global(r, bytes(global_digest)),
             timings=self.timings,
+            known_class_min=self.vote_rule.known_class_min,
         )
         evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(

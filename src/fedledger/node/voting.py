@@ -63,8 +63,14 @@ Per submitted update, in order (the first that applies decides):
      moving other rows a lot (honest <= 0.40, flips >= 0.44). With a negative mean cosine
      the own-move bar is `neg_own_class_push_max` (0.25): the 45 honest updates below 0 had
      <= 0.23, while at 20 nodes, where the model learns slower and a flip pushes less, most
-     flipped updates sat below 0 with pushes of 0.3-0.66. In rounds 1-2 the pioneer's
-     model barely knows the flipped classes and most flips there pass. The push is only
+     flipped updates sat below 0 with pushes of 0.3-0.66. Only the rows of classes the
+     global model already names reliably count (precision on the public set at least
+     `known_class_min`, 0.5): where it confuses other classes with one, honest training moves that
+     row off the class's features too (at 20 nodes an honest round-1 update, after a pioneer
+     that knew two classes, pushed 0.44 of its move and was slashed; counting known classes
+     only, the most any of 179 honest round-1/2 updates pushed was 0.20, at 10 and 20 nodes).
+     So in rounds 1-2, where the model names 2.5 classes reliably on average, most flips pass; they
+     are caught once it knows the flipped class. The push is only
      measured when the output layer reads features the model learned
      (`learning.features.reads_learned_features`): on logistic regression honest pushes
      reached 0.39 and flips started at 0.15.
@@ -184,6 +190,9 @@ class VoteRule:
     """step 6: most `ReferenceView.against_class` per typical output-layer move (the lower
     median of the round's, capped by the reference step's): so a flipper cannot dilute its
     push under `own_class_push_max` by also moving other rows a lot"""
+    known_class_min: float = 0.5
+    """step 6: a class's output row counts in the push only once the global model's precision
+    for that class on the public set is at least this (`learning.features.known_classes`)"""
     pioneer_ref_cos_min: float = 0.15
     """step 6 in a pioneering round: least whole-model cosine to the public reference step"""
     pioneer_factor: float = 3.0
