@@ -86,13 +86,19 @@ def run_attacks(
     repeats: int = 3,
     seed: int = 0,
     jobs: int = 1,
+    attackers_vote_honestly: bool = False,
 ) -> dict[str, Any]:
-    """Run the matrix (`jobs` simulations at a time); print a rich table; write JSON to `out`."""
+    """Run the matrix (`jobs` simulations at a time); print a rich table; write JSON to `out`.
+
+    `attackers_vote_honestly`: the update attacks (noise, sign-flip, label-flip, free-rider)
+    vote with the honest rule instead of as one coalition. Stealthier: they are never slashed
+    for a minority vote, so only their updates can give them away and they keep proposing."""
     seeds = [seed + j for j in range(repeats)]
     cells = [(name, fraction, max(1, round(fraction * participants))) for name in behaviours for fraction in fractions]
     configs = [SimConfig(participants=participants, rounds=rounds, seed=s) for s in seeds]
     configs += [
-        SimConfig(participants=participants, rounds=rounds, seed=s, adversaries={name: count})
+        SimConfig(participants=participants, rounds=rounds, seed=s, adversaries={name: count},
+                  adversaries_vote_honestly=attackers_vote_honestly)
         for name, _, count in cells
         for s in seeds
     ]
@@ -137,7 +143,8 @@ def run_attacks(
                 "conservation_ok": all(r["conserved"] for r in cell),
             }
         )
-    table = Table(title=f"attacks: {participants} participants, {rounds} rounds, {repeats} run(s) per cell")
+    voting = ", attackers vote honestly" if attackers_vote_honestly else ""
+    table = Table(title=f"attacks: {participants} participants, {rounds} rounds, {repeats} run(s) per cell{voting}")
     for col in ("behaviour", "fraction", "final acc", "drop vs clean (pt)", f"last-{LAST_ROUNDS} drop (pt)",
                 "vs honest-only (pt)", "attacker updates rej/acc", "attacker net (tokens, max)", "all lost",
                 "honest slashed"):  # drops: mean over seeds vs the same-seed clean run
@@ -155,6 +162,7 @@ def run_attacks(
     Console().print(f"clean accuracy: {clean_mean:.3f} ({', '.join(f'{a:.3f}' for a in clean)})")
     result = {
         "participants": participants, "rounds": rounds, "repeats": repeats,
+        "attackers_vote_honestly": attackers_vote_honestly,
         "clean_accuracy": clean_mean, "clean_accuracies": clean, "clean_last_rounds_accuracies": clean_last,
         "rows": rows,
     }

@@ -73,12 +73,16 @@ def attacks(
     repeats: int = typer.Option(3, help="Seeds per cell (seed, seed + 1, ...)."),
     behaviours: str = typer.Option(",".join(ATTACKS), help="Comma-separated behaviours."),
     jobs: int = typer.Option(1, min=1, help="Simulations run at once (processes); results do not depend on it."),
+    attackers_vote_honestly: bool = typer.Option(
+        False, help="Update attackers vote by the honest rule (never slashed as voters) instead of as one coalition."
+    ),
     out: Path | None = OutOption,
 ) -> None:
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
     _run(
         "attacks", out, fractions=tuple(float(f) for f in fractions.split(",")), rounds=rounds, repeats=repeats,
         participants=participants, behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,
+        attackers_vote_honestly=attackers_vote_honestly,
     )
 
 
