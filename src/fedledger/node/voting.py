@@ -65,13 +65,13 @@ Per submitted update, in order (the first that applies decides):
      <= 0.23, while at 20 nodes, where the model learns slower and a flip pushes less, most
      flipped updates sat below 0 with pushes of 0.3-0.66. Only the rows of classes the
      global model already names reliably count (precision on the public set at least
-     `known_class_min`, 0.5): where it confuses other classes with one, honest training moves that
-     row off the class's features too (at 20 nodes an honest round-1 update, after a pioneer
-     that knew two classes, pushed 0.44 of its move and was slashed; counting known classes
-     only, the most any of 179 honest round-1/2 updates pushed was 0.20, at 10 and 20 nodes).
-     So in rounds 1-2, where the model names 2.5 classes reliably on average, most flips pass; they
-     are caught once it knows the flipped class. The push is only
-     measured when the output layer reads features the model learned
+     `known_class_min`, 0.5): where it confuses other classes with one, honest training
+     moves that row off the class's features too (at 20 nodes an honest round-1 update
+     right after the pioneer pushed 0.44 of its move and was slashed; counting reliably
+     named classes only, the most any of 179 honest round-1/2 updates pushed was 0.20, at
+     10 and 20 nodes). So in rounds 1-2, where the model names 2.5 classes reliably on
+     average, most flips pass; they are caught once it knows the flipped class. The push is
+     only measured when the output layer reads features the model learned
      (`learning.features.reads_learned_features`): on logistic regression honest pushes
      reached 0.39 and flips started at 0.15.
    The reference step's length is a move size no proposer can inflate, so it also caps the
