@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
 from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
