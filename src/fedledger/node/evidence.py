@@ -87,6 +87,13 @@ class RoundEvidence:
         self._deltas: dict[int, np.ndarray] = {}
         self._previous_step: tuple[np.ndarray | None] | None = None
         self._reference: _ReferenceStep | None = None
+        self._global_flat: np.ndarray | None = None
+
+    def _flat_global(self) -> np.ndarray:
+        """The global model as one float64 vector (1M parameters: 8 MB, so built once)."""
+        if self._global_flat is None:
+            self._global_flat = self.learner.flatten(self.global_state)
+        return self._global_flat
 
     def _timed(self, start: float) -> None:
         self._timings["aggregate"] = self._timings.get("aggregate", 0.0) + time.perf_counter() - start
@@ -105,7 +112,7 @@ class RoundEvidence:
 
     def _deltas_of(self, subset: Subset) -> dict[int, np.ndarray]:
         if not self._deltas:
-            base = self.learner.flatten(self.global_state)
+            base = self._flat_global()
             self._deltas.update({i: self.learner.flatten(state) - base for i, (state, _) in self.valid.items()})
         return {i: self._deltas[i] for i in subset}
 
@@ -120,7 +127,7 @@ class RoundEvidence:
         """How the members' deltas relate to the previous global step (None: there is none)."""
         if self._previous_step is None:
             prev = self._previous_global()
-            step = None if prev is None else self.learner.flatten(self.global_state) - self.learner.flatten(prev)
+            step = None if prev is None else self._flat_global() - self.learner.flatten(prev)
             self._previous_step = (step,)
         step = self._previous_step[0]
         if step is None:
@@ -144,7 +151,7 @@ class RoundEvidence:
                 known = known_classes(seen.predicted, public.y, public.num_classes, self.known_class_min)
                 directions = class_directions(seen.inputs, public.y, public.num_classes, known)
             self._reference = _ReferenceStep(
-                whole=self.learner.flatten(trained) - self.learner.flatten(global_state),
+                whole=self.learner.flatten(trained) - self._flat_global(),
                 head=flat64(trained[head]) - flat64(global_state[head]),
                 directions=directions,
             )
