@@ -125,3 +125,6 @@ def test_the_class_push_counts_only_classes_the_global_model_knows() -> None:
     trained = train_local(initial_state(SPEC), SPEC.model_copy(update={"local_epochs": 20}), DATA, seed=3)[0]
     learnt = _round(known_class_min=0.5, global_state=trained)
     assert np.count_nonzero(np.abs(learnt._reference_step().directions).sum(axis=1)) == 3
+    # the share of classes named reliably is what tells the vote rule the model is still young
+    assert fresh.reference((0, 1, 2)).known_share == 0.0
+    assert learnt.reference((0, 1, 2)).known_share == 1.0

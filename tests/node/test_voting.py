@@ -233,6 +233,25 @@ def test_a_pioneer_is_judged_on_the_whole_model_against_the_reference() -> None:
     assert 0.11 < threshold < 0.23  # between the measured label-flip max and honest min
 
 
+def test_while_the_model_names_few_classes_updates_are_judged_like_pioneers() -> None:
+    """Right after the pioneer (or while label flips keep the model from learning) the global
+    model names few classes reliably, so the class push cannot be measured; the model is then
+    still near its start and honest updates share the reference's generic direction. Measured
+    (10 and 20 nodes, seeds 0-4, the model naming < 5 of 10 classes): honest whole-model
+    cosines >= 0.18, label-flipped <= 0.17 (median -0.02). Once it names half, honest updates
+    went down to 0.04 with the same model, so the bar lifts there."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
+    whole = {0: 0.4, 1: 0.1, 2: 0.19, 3: 0.5}
+    young = ReferenceView({i: 0.4 for i in range(4)}, whole, known_share=0.3)
+    verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: young)
+    assert verdict.accepted == [0, 2, 3]
+    assert "while the model is young (whole-model cosine 0.10 < 0.15; it names 30% of the classes" in verdict.reasons[1]
+    for share in (0.5, None):  # half the classes named, or not measured: the bar does not apply
+        grown = ReferenceView({i: 0.4 for i in range(4)}, whole, known_share=share)
+        assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: grown).accepted == [0, 1, 2, 3]
+    assert 0.0 < VoteRule().early_ref_cos_min < 0.18  # under the lowest honest cosine measured
+
+
 def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
     deltas = {i: _honest_delta() for i in range(3)}
     verdict = decide(_scores(deltas), pioneer=False, subset_metrics=None,

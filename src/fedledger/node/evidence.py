@@ -48,6 +48,8 @@ class _ReferenceStep:
     directions: np.ndarray | None
     """each class's unit direction in the output layer's input space (None: the model's output
     layer reads raw inputs, where the check does not apply)"""
+    known_share: float | None
+    """share of the public set's classes the global model names reliably (None: not measured)"""
 
 
 class RoundEvidence:
@@ -144,16 +146,19 @@ class RoundEvidence:
             assert self.validation is not None, "the spec publishes no validation set"
             spec, global_state, head = self.learner.spec, self.global_state, self.head_key
             trained = train_state(spec, global_state, self.validation, reference_seed(spec.seed, self.round_index), self.round_index)
-            directions = None
+            directions, known_share = None, None
             if reads_learned_features(global_state, head):
                 public = self.validation
                 seen = output_layer_view(spec, global_state, public, head)
                 known = known_classes(seen.predicted, public.y, public.num_classes, self.known_class_min)
                 directions = class_directions(seen.inputs, public.y, public.num_classes, known)
+                present = int(np.unique(public.y).size)
+                known_share = float(known.sum()) / present if present else None
             self._reference = _ReferenceStep(
                 whole=self.learner.flatten(trained) - self._flat_global(),
                 head=flat64(trained[head]) - flat64(global_state[head]),
                 directions=directions,
+                known_share=known_share,
             )
         return self._reference
 
@@ -177,6 +182,7 @@ class RoundEvidence:
             ),
             head_moves={i: norm(d) for i, d in head_deltas.items()},
             head_step_norm=norm(ref.head),
+            known_share=ref.known_share,
         )
         self._timed(start)
         return view

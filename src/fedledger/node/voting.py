@@ -131,6 +131,9 @@ class ReferenceView:
     """||output-layer delta|| of each update"""
     head_step_norm: float = 0.0
     """||output-layer delta of the reference step|| (0: unknown)"""
+    known_share: float | None = None
+    """share of the classes the global model names reliably on the public set (precision at
+    least `VoteRule.known_class_min`); None: not measured"""
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,11 @@ class VoteRule:
     for that class on the public set is at least this (`learning.features.known_classes`)"""
     pioneer_ref_cos_min: float = 0.15
     """step 6 in a pioneering round: least whole-model cosine to the public reference step"""
+    early_known_share: float = 0.5
+    """step 6: while the global model names fewer than this share of the classes reliably, the
+    round is judged like a pioneering one as well (`early_ref_cos_min`)"""
+    early_ref_cos_min: float = 0.15
+    """step 6 in such an early round: least whole-model cosine to the public reference step"""
     pioneer_factor: float = 3.0
     min_candidates: int = 3
     """below this many candidates the median (of moves' directions) is not robust"""
@@ -300,6 +308,7 @@ def decide(
             typical = _typical_move([s.distance for s in candidates if s.distance is not None], trusted_move)
             head_moves = [view.head_moves[s.index] for s in candidates if s.index in view.head_moves]
             head_typical = _typical_move(head_moves, view.head_step_norm) or None
+        early = not pioneer and view.known_share is not None and view.known_share < rule.early_known_share
         kept = []
         for s in candidates:
             c = cosines[s.index]
@@ -312,6 +321,10 @@ def decide(
             away = f"points away from the public reference step ({where} cosine {c:.2f})"
             if c < cut:
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f} < {cut})")
+            elif early and view.whole_model[s.index] < rule.early_ref_cos_min:
+                reject(s.index, f"points away from the public reference step while the model is young "
+                                f"(whole-model cosine {view.whole_model[s.index]:.2f} < {rule.early_ref_cos_min}; "
+                                f"it names {view.known_share:.0%} of the classes reliably)")
             elif (c < 0 and typical is not None and s.distance is not None
                   and s.distance > rule.ref_move_factor * typical):
                 reject(s.index, f"{away} while moving the model {s.distance / typical:.2f}x a typical move")
