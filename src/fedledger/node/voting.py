@@ -70,10 +70,20 @@ Per submitted update, in order (the first that applies decides):
      right after the pioneer pushed 0.44 of its move and was slashed; counting reliably
      named classes only, the most any of 179 honest round-1/2 updates pushed was 0.20, at
      10 and 20 nodes). So in rounds 1-2, where the model names 2.5 classes reliably on
-     average, most flips pass; they are caught once it knows the flipped class. The push is
-     only measured when the output layer reads features the model learned
+     average, the push misses most flips; they are caught once it knows the flipped class. The
+     push is only measured when the output layer reads features the model learned
      (`learning.features.reads_learned_features`): on logistic regression honest pushes
-     reached 0.39 and flips started at 0.15.
+     reached 0.39 and flips started at 0.15;
+   - while the global model names fewer than `early_known_share` (half) of the classes
+     reliably, its whole-model cosine to the reference is below `early_ref_cos_min` (0.15):
+     such a model is still close to its start, where (as for a pioneer) every honest update
+     shares the reference's generic direction. This is what catches the flips the class push
+     cannot see yet; without it, flips that began early kept the model from learning the
+     classes, and so from ever being judged by their push (20 nodes, 30 % flippers voting
+     honestly, seed 1: every flipped update accepted for 17 rounds, 0.78 final accuracy vs
+     0.94 clean). Measured, 10 and 20 nodes, seeds 0-4, with fewer than 5 of 10 classes
+     named: honest >= 0.18, flipped <= 0.17 (median -0.02); with 5 named an honest update
+     went down to 0.06, so the bar lifts at half.
    The reference step's length is a move size no proposer can inflate, so it also caps the
    "typical move" of this rule and of step 3 (honest moves 0.42-1.16x it, Gaussian noise
    17-31x): without the cap a round whose proposers were mostly noise owned the median.
