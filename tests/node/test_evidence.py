@@ -83,6 +83,11 @@ def test_public_measurements_do_not_depend_on_the_voters_private_data() -> None:
 def test_reference_view_compares_each_update_with_the_public_training_step() -> None:
     ev = _round()
     view = ev.reference((0, 1))
+    # the defence's own cost is booked apart from aggregation, once per round however often asked
+    spent = ev._timings["reference"]
+    assert spent > 0
+    ev.reference((0, 1, 2))
+    assert ev._timings["reference"] == spent
     assert set(view.whole_model) == set(view.output_layer) == set(view.head_moves) == {0, 1}
     assert view.step_norm > 0 and view.head_step_norm > 0
     assert view.against_class.keys() == {0, 1}  # the MLP's output layer reads learned features

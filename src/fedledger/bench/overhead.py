@@ -6,9 +6,14 @@ another, on one machine); plain FedAvg time is the replayed clients' local train
 averaging. Round 0 is left out when there are later rounds: it also holds joining, and in a
 pioneering round only one client trains. The protocol time is broken down into training (the
 part plain FedAvg pays too), voter evaluation, storage (serialise, hash, put/get blobs),
-aggregation (FedAvg of accepted updates, direction screen) and chain (EVM views and
-transactions plus the node's own logic); with the transaction count per round this says
-where the overhead goes and what the embedded EVM costs per transaction.
+aggregation (FedAvg of accepted updates, direction screen, cosines), the public reference
+step (every voter trains the global model on the spec's public set and runs one class-feature
+pass over it: vote rule step 6) and chain (EVM views and transactions plus the node's own
+logic); with the transaction count per round this says where the overhead goes and what the
+embedded EVM costs per transaction. `reference_share` is the reference step's seconds over
+plain FedAvg's: the part of the ratio the public-set defence alone costs, whatever the chain
+does (per round it trains V voters x |public set| samples against P proposers x their
+training samples).
 
 Workloads: (1) digits MLP, 10 participants, 1 local epoch: fixed protocol seconds per round
 and per participant (training is tiny, so this is nearly all protocol); (2) reference: the
@@ -32,9 +37,9 @@ from rich.table import Table
 from fedledger.chain.anvil import AnvilNode
 from fedledger.core.errors import ConfigError
 from fedledger.sim.config import SimConfig
-from fedledger.sim.engine import run_simulation
+from fedledger.sim.engine import TIMED_PARTS, run_simulation
 
-PARTS = ("train", "evaluate", "storage", "aggregate", "chain")
+PARTS = (*TIMED_PARTS, "chain")
 REFERENCE_PARTICIPANTS = 8
 REFERENCE_MIN_TRAIN = 2000
 """BENCHMARKS.md: >= 2,000 training samples per participant."""
@@ -66,6 +71,7 @@ def _measure(config: SimConfig) -> dict[str, Any]:
         "overhead_s_per_round": overhead,
         "overhead_s_per_round_per_participant": overhead / config.participants,
         "breakdown_s_per_round": breakdown,
+        "reference_share": breakdown["reference"] / (baseline_s / rounds) if baseline_s else None,
         "transactions_per_round": tx_count / rounds,
         "chain_ms_per_transaction": 1000 * breakdown["chain"] / (tx_count / rounds) if tx_count else None,
         "min_train_samples": min(p.num_train for p in rep.participants),

@@ -135,9 +135,9 @@ class Participant:
         round and then kept up to date by this node's own transactions (nobody else can
         change them), so a polling step needs no `voteOf` call."""
         self.memo: dict[int, RoundMemo] = {}
-        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "aggregate": 0.0}
-        """Seconds spent in `step()` and in its storage / aggregation parts; training and
-        voter evaluation are on `learner.train_seconds` / `learner.eval_seconds`."""
+        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "aggregate": 0.0, "reference": 0.0}
+        """Seconds spent in `step()` and in its storage / aggregation / public-reference parts;
+        training and voter evaluation are on `learner.train_seconds` / `learner.eval_seconds`."""
         self.done = False
 
     # ------------------------------------------------------------------ lazy set-up

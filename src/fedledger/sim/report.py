@@ -63,8 +63,9 @@ class RoundRecord:
     `stakeRequired`)"""
     breakdown: dict[str, float] = field(default_factory=dict)
     """`protocol_s` split into train, evaluate (voters scoring updates), storage (serialise,
-    hash, put/get blobs), aggregate (FedAvg and direction screen) and chain (views,
-    transactions and the node's own logic: the rest)"""
+    hash, put/get blobs), aggregate (FedAvg, direction screen, cosines), reference (the
+    voters' public reference step: training on the public set and its class-feature pass)
+    and chain (views, transactions and the node's own logic: the rest)"""
 
 
 @dataclass
