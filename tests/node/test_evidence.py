@@ -91,6 +91,7 @@ def test_reference_view_compares_each_update_with_the_public_training_step() -> 
     assert set(view.whole_model) == set(view.output_layer) == set(view.head_moves) == {0, 1}
     assert view.step_norm > 0 and view.head_step_norm > 0
     assert view.against_class.keys() == {0, 1}  # the MLP's output layer reads learned features
+    assert view.own_pull_share.keys() == {0, 1} and all(0.0 <= v <= 1.0 for v in view.own_pull_share.values())
     # Honest clients trained on data like the public set move the same way as the reference.
     assert all(c > 0 for c in view.whole_model.values())
     # The reference is the global model trained on the public set with the round's seed and rate.

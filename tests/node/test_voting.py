@@ -239,17 +239,25 @@ def test_while_the_model_names_few_classes_updates_are_judged_like_pioneers() ->
     still near its start and honest updates share the reference's generic direction. Measured
     (10 and 20 nodes, seeds 0-4, the model naming < 5 of 10 classes): honest whole-model
     cosines >= 0.18, label-flipped <= 0.17 (median -0.02). Once it names half, honest updates
-    went down to 0.04 with the same model, so the bar lifts there."""
-    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(4)]
-    whole = {0: 0.4, 1: 0.1, 2: 0.19, 3: 0.5}
-    young = ReferenceView({i: 0.4 for i in range(4)}, whole, known_share=0.3)
+    went down to 0.04 with the same model, so the bar lifts there. At a stronger skew (alpha
+    0.3) an honest one-class update fell to 0.14, but pulled 0.39 of its rows' pull toward their
+    own classes, where label-flipped updates measured at most 0.33: the bar spares such updates."""
+    scores = [UpdateScore(i, True, 1.0, 0.01) for i in range(5)]
+    whole = {0: 0.4, 1: 0.1, 2: 0.19, 3: 0.5, 4: 0.12}
+    pull = {0: 0.5, 1: 0.2, 2: 0.2, 3: 0.5, 4: 0.39}
+    young = ReferenceView({i: 0.4 for i in range(5)}, whole, known_share=0.3, own_pull_share=pull)
     verdict = decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: young)
-    assert verdict.accepted == [0, 2, 3]
+    # 4 points away too, but pulls its rows toward their own classes: a skewed honest client
+    assert verdict.accepted == [0, 2, 3, 4]
     assert "while the model is young (whole-model cosine 0.10 < 0.15; it names 30% of the classes" in verdict.reasons[1]
+    assert "own-class share 0.20 < 0.35" in verdict.reasons[1]
+    unmeasured = ReferenceView({i: 0.4 for i in range(5)}, whole, known_share=0.3)
+    assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: unmeasured).accepted == [0, 2, 3]
     for share in (0.5, None):  # half the classes named, or not measured: the bar does not apply
-        grown = ReferenceView({i: 0.4 for i in range(4)}, whole, known_share=share)
-        assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: grown).accepted == [0, 1, 2, 3]
-    assert 0.0 < VoteRule().early_ref_cos_min < 0.18  # under the lowest honest cosine measured
+        grown = ReferenceView({i: 0.4 for i in range(5)}, whole, known_share=share)
+        assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: grown).accepted == [0, 1, 2, 3, 4]
+    assert 0.0 < VoteRule().early_ref_cos_min < 0.18  # under the lowest honest cosine measured at alpha 0.5
+    assert 0.33 < VoteRule().early_own_pull_min < 0.39  # between the flips' highest share and that honest update's
 
 
 def test_public_reference_judges_the_mean_of_output_layer_and_whole_model() -> None:
@@ -375,6 +383,31 @@ def test_against_own_class_sees_a_flipped_row_not_an_honest_one() -> None:
     assert against_own_class(np.zeros(24), directions) == 0.0  # not one row per class: not applicable
     empty = class_directions(features, labels, 4)
     assert not empty[3].any()  # a class without public samples has no direction
+
+
+def test_own_class_pull_share_tells_a_skewed_honest_update_from_a_flipped_one() -> None:
+    """An honest client holding only class 0 pulls row 0 toward class 0's features; a flipper
+    holding class 0 labelled 2 pulls row 2 toward them: the share of own-class pull is 1 vs 0."""
+    from fedledger.learning.features import class_directions, own_class_pull_share
+
+    rng = np.random.default_rng(2)
+    centres = 3.0 * np.eye(3, 8)
+    labels = np.repeat(np.arange(3), 20)
+    features = centres[labels] + 0.3 * rng.standard_normal((60, 8))
+    directions = class_directions(features, labels, 3)
+    mu = np.stack([features[labels == c].mean(axis=0) for c in range(3)])
+    honest = np.zeros((3, 8))
+    honest[0] += mu[0]
+    honest[1] -= 0.2 * mu[0]
+    flipped = np.zeros((3, 8))
+    flipped[0] -= 0.5 * mu[0]
+    flipped[2] += mu[0]
+    assert own_class_pull_share(honest, directions) > 0.9
+    assert own_class_pull_share(flipped, directions) < 0.1
+    mixed = honest + flipped  # half honest rows, half flipped: in between
+    assert 0.2 < own_class_pull_share(mixed, directions) < 0.8  # type: ignore[operator]
+    assert own_class_pull_share(np.zeros((3, 8)), directions) is None  # nothing pulled
+    assert own_class_pull_share(np.zeros(24), directions) is None  # not one row per class
 
 
 def test_known_classes_are_the_ones_the_model_names_reliably() -> None:

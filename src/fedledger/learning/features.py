@@ -127,3 +127,26 @@ def against_own_class(head_delta: np.ndarray, directions: np.ndarray) -> float:
         return 0.0
     projections = np.einsum("ij,ij->i", np.asarray(head_delta, dtype=np.float64), directions)
     return float(np.clip(-projections, 0.0, None).sum())
+
+
+def own_class_pull_share(head_delta: np.ndarray, directions: np.ndarray) -> float | None:
+    """Of the pull an update gives its output rows toward class features, the share that goes to
+    each row's own class: ``sum_c max(0, <delta_c, u_c>)`` over that plus
+    ``sum_c max(0, max_{k != c} <delta_c, u_k>)`` (u_k: class k's unit direction).
+
+    Honest training pulls the row of every class it holds toward that class's features; a
+    label flipper trains on ``(x of class a, label b)`` and pulls row b toward a's features,
+    another class's. The share tells the two apart where the whole-model cosine cannot: at a
+    strong label skew an honest client with one or two classes also points away from a
+    balanced reference (Dirichlet alpha 0.3: an honest round-1 update at cosine 0.14 whose
+    share was 0.39, while label-flipped updates measured at most 0.33). None when the head is
+    not one row per class, or nothing is pulled."""
+    if head_delta.ndim != 2 or head_delta.shape != directions.shape:
+        return None
+    projections = np.einsum("ij,kj->ik", np.asarray(head_delta, dtype=np.float64), directions)
+    own = float(np.clip(np.diagonal(projections), 0.0, None).sum())
+    others = projections.copy()
+    np.fill_diagonal(others, -np.inf)
+    other = float(np.clip(others.max(axis=1), 0.0, None).sum())
+    total = own + other
+    return own / total if total > 0 else None

@@ -27,6 +27,7 @@ from fedledger.learning.features import (
     class_directions,
     known_classes,
     output_layer_view,
+    own_class_pull_share,
     reads_learned_features,
 )
 from fedledger.learning.similarity import cosine, flat64, median_cosines, norm, step_cosines
@@ -50,6 +51,8 @@ class _ReferenceStep:
     layer reads raw inputs, where the check does not apply)"""
     known_share: float | None
     """share of the public set's classes the global model names reliably (None: not measured)"""
+    all_directions: np.ndarray | None = None
+    """like `directions`, for every class with public samples, known or not (the pull share)"""
 
 
 class RoundEvidence:
@@ -149,12 +152,13 @@ class RoundEvidence:
             start = time.perf_counter()
             spec, global_state, head = self.learner.spec, self.global_state, self.head_key
             trained = train_state(spec, global_state, self.validation, reference_seed(spec.seed, self.round_index), self.round_index)
-            directions, known_share = None, None
+            directions, all_directions, known_share = None, None, None
             if reads_learned_features(global_state, head):
                 public = self.validation
                 seen = output_layer_view(spec, global_state, public, head)
                 known = known_classes(seen.predicted, public.y, public.num_classes, self.known_class_min)
                 directions = class_directions(seen.inputs, public.y, public.num_classes, known)
+                all_directions = class_directions(seen.inputs, public.y, public.num_classes)
                 present = int(np.unique(public.y).size)
                 known_share = float(known.sum()) / present if present else None
             self._reference = _ReferenceStep(
@@ -162,6 +166,7 @@ class RoundEvidence:
                 head=flat64(trained[head]) - flat64(global_state[head]),
                 directions=directions,
                 known_share=known_share,
+                all_directions=all_directions,
             )
             self._timed(start, "reference")
         return self._reference
@@ -182,6 +187,12 @@ class RoundEvidence:
             against_class=(
                 {i: against_own_class(head_deltas[i].reshape(shape), ref.directions) for i in subset}
                 if ref.directions is not None
+                else {}
+            ),
+            own_pull_share=(
+                {i: share for i in subset
+                 if (share := own_class_pull_share(head_deltas[i].reshape(shape), ref.all_directions)) is not None}
+                if ref.all_directions is not None
                 else {}
             ),
             head_moves={i: norm(d) for i, d in head_deltas.items()},

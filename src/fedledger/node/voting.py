@@ -83,7 +83,14 @@ Per submitted update, in order (the first that applies decides):
      honestly, seed 1: every flipped update accepted for 17 rounds, 0.78 final accuracy vs
      0.94 clean). Measured, 10 and 20 nodes, seeds 0-4, with fewer than 5 of 10 classes
      named: honest >= 0.18, flipped <= 0.17 (median -0.02); with 5 named an honest update
-     went down to 0.06, so the bar lifts at half.
+     went down to 0.06, so the bar lifts at half. An update under the bar is still kept if
+     at least `early_own_pull_min` (0.35) of the pull on its output rows toward class
+     features goes to each row's own class (`learning.features.own_class_pull_share`, over
+     every class's public direction): at a stronger skew (Dirichlet alpha 0.3, 10 nodes,
+     seed 2) an honest round-1 update held mostly one class and fell to cosine 0.14, and was
+     slashed; its share was 0.39, while the 60 label-flipped updates measured in young rounds
+     (alpha 0.5 and 0.3) had at most 0.33 (a flipper pulls the target row toward another
+     class's features).
    The reference step's length is a move size no proposer can inflate, so it also caps the
    "typical move" of this rule and of step 3 (honest moves 0.42-1.16x it, Gaussian noise
    17-31x): without the cap a round whose proposers were mostly noise owned the median.
@@ -137,6 +144,9 @@ class ReferenceView:
     against_class: Mapping[int, float] = field(default_factory=dict)
     """sum over output rows c of max(0, -<row c's delta, unit direction of class c's public
     features>) (`fedledger.learning.features.against_own_class`); empty: not measured"""
+    own_pull_share: Mapping[int, float] = field(default_factory=dict)
+    """share of the pull on its output rows toward class features that goes to each row's own
+    class (`fedledger.learning.features.own_class_pull_share`); empty: not measured"""
     head_moves: Mapping[int, float] = field(default_factory=dict)
     """||output-layer delta|| of each update"""
     head_step_norm: float = 0.0
@@ -213,6 +223,10 @@ class VoteRule:
     round is judged like a pioneering one as well (`early_ref_cos_min`)"""
     early_ref_cos_min: float = 0.15
     """step 6 in such an early round: least whole-model cosine to the public reference step"""
+    early_own_pull_min: float = 0.35
+    """step 6 in such an early round: an update under `early_ref_cos_min` is still accepted
+    when at least this share of the pull on its output rows goes to their own classes
+    (`ReferenceView.own_pull_share`): a strongly skewed honest client, not a flipper"""
     pioneer_factor: float = 3.0
     min_candidates: int = 3
     """below this many candidates the median (of moves' directions) is not robust"""
@@ -331,10 +345,13 @@ def decide(
             away = f"points away from the public reference step ({where} cosine {c:.2f})"
             if c < cut:
                 reject(s.index, f"points away from the public reference step ({where} cosine {c:.2f} < {cut})")
-            elif early and view.whole_model[s.index] < rule.early_ref_cos_min:
+            elif (early and view.whole_model[s.index] < rule.early_ref_cos_min
+                  and view.own_pull_share.get(s.index, 0.0) < rule.early_own_pull_min):
                 reject(s.index, f"points away from the public reference step while the model is young "
                                 f"(whole-model cosine {view.whole_model[s.index]:.2f} < {rule.early_ref_cos_min}; "
-                                f"it names {view.known_share:.0%} of the classes reliably)")
+                                f"it names {view.known_share:.0%} of the classes reliably) and pulls its output rows "
+                                f"toward other classes' features (own-class share "
+                                f"{view.own_pull_share.get(s.index, 0.0):.2f} < {rule.early_own_pull_min})")
             elif (c < 0 and typical is not None and s.distance is not None
                   and s.distance > rule.ref_move_factor * typical):
                 reject(s.index, f"{away} while moving the model {s.distance / typical:.2f}x a typical move")
