@@ -359,19 +359,26 @@ def test_class_push_does_not_apply_to_a_pioneer_or_without_measurements() -> Non
     assert decide(scores, pioneer=False, subset_metrics=None, reference=lambda subset: plain).accepted == [0, 1, 2]
 
 
+def _three_class_features(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output-layer inputs of three well separated classes (20 samples each, 8 features):
+    (features, labels, the classes' unit directions, the classes' mean features)."""
+    from fedledger.learning.features import class_directions
+
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), 20)
+    features = 3.0 * np.eye(3, 8)[labels] + 0.3 * rng.standard_normal((60, 8))
+    mu = np.stack([features[labels == c].mean(axis=0) for c in range(3)])
+    return features, labels, class_directions(features, labels, 3), mu
+
+
 def test_against_own_class_sees_a_flipped_row_not_an_honest_one() -> None:
     """Class features in three clusters: an honest delta pulls a class's row toward its
     features and pushes another row a little away from them; a flipped one (class 0 labelled
     2) pushes row 0 away from class 0's features with full force and pulls row 2 toward them."""
     from fedledger.learning.features import against_own_class, class_directions
 
-    rng = np.random.default_rng(1)
-    centres = 3.0 * np.eye(3, 8)
-    labels = np.repeat(np.arange(3), 20)
-    features = centres[labels] + 0.3 * rng.standard_normal((60, 8))
-    directions = class_directions(features, labels, 3)
+    features, labels, directions, mu = _three_class_features(seed=1)
     assert np.allclose(np.linalg.norm(directions, axis=1), 1.0)
-    mu = np.stack([features[labels == c].mean(axis=0) for c in range(3)])
     honest = np.zeros((3, 8))
     honest[0] += mu[0]
     honest[1] -= 0.1 * mu[0]  # a row the proposer does not hold, pushed off its features
@@ -388,14 +395,9 @@ def test_against_own_class_sees_a_flipped_row_not_an_honest_one() -> None:
 def test_own_class_pull_share_tells_a_skewed_honest_update_from_a_flipped_one() -> None:
     """An honest client holding only class 0 pulls row 0 toward class 0's features; a flipper
     holding class 0 labelled 2 pulls row 2 toward them: the share of own-class pull is 1 vs 0."""
-    from fedledger.learning.features import class_directions, own_class_pull_share
+    from fedledger.learning.features import own_class_pull_share
 
-    rng = np.random.default_rng(2)
-    centres = 3.0 * np.eye(3, 8)
-    labels = np.repeat(np.arange(3), 20)
-    features = centres[labels] + 0.3 * rng.standard_normal((60, 8))
-    directions = class_directions(features, labels, 3)
-    mu = np.stack([features[labels == c].mean(axis=0) for c in range(3)])
+    _, _, directions, mu = _three_class_features(seed=2)
     honest = np.zeros((3, 8))
     honest[0] += mu[0]
     honest[1] -= 0.2 * mu[0]
