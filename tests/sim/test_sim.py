@@ -150,6 +150,25 @@ def test_flips_that_keep_the_model_young_are_judged_like_pioneers(monkeypatch: p
     assert all(net < 0 for net in _flipper_nets(report))
 
 
+def test_a_strongly_skewed_honest_client_is_not_taken_for_a_young_model_flipper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dirichlet alpha 0.3, clean: right after the pioneer an honest client holding mostly one
+    class points away from the balanced reference (whole-model cosine ~0.1, under the young-
+    model bar). Judged on the cosine alone it is rejected and slashed; its output rows are
+    pulled toward their own classes' features, so with the pull share it is kept."""
+    from fedledger.node.voting import VoteRule
+    from fedledger.sim import engine
+
+    def honest_rejections() -> tuple[int, list[str]]:
+        report = run_simulation(SimConfig(participants=10, rounds=3, alpha=0.3, seed=2, baseline=False))
+        return sum(v == "rejected" for r in report.rounds for v in r.verdicts.values()), report.slashed(adversarial=False)
+
+    monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(early_own_pull_min=float("inf"), **kw))
+    rejected, slashed = honest_rejections()
+    assert rejected >= 1 and slashed
+    monkeypatch.setattr(engine, "VoteRule", VoteRule)
+    assert honest_rejections() == (0, [])
+
+
 def test_no_honest_node_is_slashed_in_a_noisy_non_iid_run() -> None:
     report = run_simulation(
         SimConfig(participants=6, rounds=3, proposer_ratio_bps=5000, adversaries={"noise": 1, "lazy": 1}, baseline=False, seed=1)
