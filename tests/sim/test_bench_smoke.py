@@ -21,8 +21,11 @@ def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
     assert parallel["clean_accuracies"] == res["clean_accuracies"]
     assert parallel["rows"][0]["final_accuracies"] == res["rows"][0]["final_accuracies"]
     assert parallel["rows"][0]["attacker_net_change_tokens"] == res["rows"][0]["attacker_net_change_tokens"]
+    assert len(res["clean_honest_rejected"]) == len(res["clean_honest_slashed"]) == 2
     stealthy = run_attacks(attackers_vote_honestly=True, **kwargs)  # type: ignore[arg-type]
     assert stealthy["attackers_vote_honestly"] and stealthy["clean_accuracies"] == res["clean_accuracies"]
+    skewed = run_attacks(alpha=0.3, local_epochs=2, **kwargs)  # type: ignore[arg-type]
+    assert (skewed["alpha"], skewed["local_epochs"]) == (0.3, 2) and skewed["clean_accuracies"] != res["clean_accuracies"]
     sc = run_scale(n=4, rounds=2, out=tmp_path / "s.json")
     assert sc["conservation_ok"] and len(sc["per_round"]) == 2
     ov = run_overhead(out=tmp_path / "o.json", rounds=2, reference=False, digits_participants=4)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,14 @@ def _simulate(config: SimConfig) -> dict[str, Any]:
     """One run, reduced to what the matrix needs (picklable, so it can come from a worker)."""
     rep = run_simulation(config)
     kinds = {p.address: p.adversarial for p in rep.participants}
-    rejected = accepted = 0
+    rejected = accepted = honest_rejected = 0
     for record in rep.rounds:
         for address, verdict in record.verdicts.items():
             if kinds.get(address):
                 rejected += verdict == "rejected"
                 accepted += verdict == "accepted"
+            else:
+                honest_rejected += verdict == "rejected"
     accuracies = [r.accuracy for r in rep.rounds]
     return {
         "final": rep.final_accuracy or 0.0,
@@ -67,6 +70,7 @@ def _simulate(config: SimConfig) -> dict[str, Any]:
         "honest_only_last": _tail_mean(rep.honest_baseline_accuracy),
         "nets": [(p.net_change or 0) / TOKEN for p in rep.participants if p.adversarial],
         "honest_slashed": len(rep.slashed(adversarial=False)),
+        "honest_rejected": honest_rejected,
         "rejected": rejected,
         "accepted": accepted,
         "conserved": bool(rep.conservation_ok),
@@ -87,18 +91,24 @@ def run_attacks(
     seed: int = 0,
     jobs: int = 1,
     attackers_vote_honestly: bool = False,
+    alpha: float = SimConfig.alpha,
+    local_epochs: int = SimConfig.local_epochs,
 ) -> dict[str, Any]:
     """Run the matrix (`jobs` simulations at a time); print a rich table; write JSON to `out`.
 
     `attackers_vote_honestly`: the update attacks (noise, sign-flip, label-flip, free-rider)
     vote with the honest rule instead of as one coalition. Stealthier: they are never slashed
-    for a minority vote, so only their updates can give them away and they keep proposing."""
+    for a minority vote, so only their updates can give them away and they keep proposing.
+
+    `alpha` (label skew) and `local_epochs` change the training setup the vote rule's constants
+    were calibrated on (alpha 0.5, 5 epochs); the clean runs then report how many honest
+    updates were rejected and honest nodes slashed, which is the first thing to check."""
     seeds = [seed + j for j in range(repeats)]
     cells = [(name, fraction, max(1, round(fraction * participants))) for name in behaviours for fraction in fractions]
-    configs = [SimConfig(participants=participants, rounds=rounds, seed=s) for s in seeds]
+    setup = partial(SimConfig, participants=participants, rounds=rounds, alpha=alpha, local_epochs=local_epochs)
+    configs = [setup(seed=s) for s in seeds]
     configs += [
-        SimConfig(participants=participants, rounds=rounds, seed=s, adversaries={name: count},
-                  adversaries_vote_honestly=attackers_vote_honestly)
+        setup(seed=s, adversaries={name: count}, adversaries_vote_honestly=attackers_vote_honestly)
         for name, _, count in cells
         for s in seeds
     ]
@@ -159,11 +169,17 @@ def run_attacks(
             str(row["honest_slashed"]),
         )
     Console(width=max(Console().width, 160)).print(table)
-    Console().print(f"clean accuracy: {clean_mean:.3f} ({', '.join(f'{a:.3f}' for a in clean)})")
+    clean_rejected = [r["honest_rejected"] for r in clean_runs]
+    clean_slashed = [r["honest_slashed"] for r in clean_runs]
+    Console().print(
+        f"clean accuracy: {clean_mean:.3f} ({', '.join(f'{a:.3f}' for a in clean)}); "
+        f"honest updates rejected {sum(clean_rejected)}, honest nodes slashed {sum(clean_slashed)}"
+    )
     result = {
-        "participants": participants, "rounds": rounds, "repeats": repeats,
+        "participants": participants, "rounds": rounds, "repeats": repeats, "alpha": alpha, "local_epochs": local_epochs,
         "attackers_vote_honestly": attackers_vote_honestly,
         "clean_accuracy": clean_mean, "clean_accuracies": clean, "clean_last_rounds_accuracies": clean_last,
+        "clean_honest_rejected": clean_rejected, "clean_honest_slashed": clean_slashed,
         "rows": rows,
     }
     if out is not None:

@@ -76,13 +76,16 @@ def attacks(
     attackers_vote_honestly: bool = typer.Option(
         False, help="Update attackers vote by the honest rule (never slashed as voters) instead of as one coalition."
     ),
+    seed: int = typer.Option(0, help="Seed of the first repeat."),
+    alpha: float = typer.Option(0.5, min=0.01, help="Dirichlet label skew (the vote rule is calibrated at 0.5)."),
+    local_epochs: int = typer.Option(5, min=1, help="Local epochs per round (the vote rule is calibrated at 5)."),
     out: Path | None = OutOption,
 ) -> None:
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
     _run(
         "attacks", out, fractions=tuple(float(f) for f in fractions.split(",")), rounds=rounds, repeats=repeats,
         participants=participants, behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,
-        attackers_vote_honestly=attackers_vote_honestly,
+        attackers_vote_honestly=attackers_vote_honestly, seed=seed, alpha=alpha, local_epochs=local_epochs,
     )
 
 
