@@ -127,6 +127,8 @@ def test_the_class_push_counts_only_classes_the_global_model_knows() -> None:
     fresh = _round(known_class_min=0.5)
     assert fresh._reference_step().directions is not None
     assert not fresh._reference_step().directions.any()
+    # the pull share reads every class's direction, named reliably or not
+    assert fresh._reference_step().all_directions is not None and fresh._reference_step().all_directions.any()
     assert set(fresh.reference((0, 1, 2)).against_class.values()) == {0.0}
     trained = train_local(initial_state(SPEC), SPEC.model_copy(update={"local_epochs": 20}), DATA, seed=3)[0]
     learnt = _round(known_class_min=0.5, global_state=trained)

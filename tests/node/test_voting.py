@@ -431,18 +431,6 @@ def test_known_classes_are_the_ones_the_model_names_reliably() -> None:
     assert known_classes(flipped, labels, 5, 0.0).tolist() == [True, True, True, True, False]  # 0: every class with samples
 
 
-def test_class_directions_leave_unknown_classes_out() -> None:
-    from fedledger.learning.features import class_directions
-
-    rng = np.random.default_rng(2)
-    labels = np.repeat(np.arange(3), 20)
-    features = 3.0 * np.eye(3, 8)[labels] + 0.3 * rng.standard_normal((60, 8))
-    every = class_directions(features, labels, 3)
-    some = class_directions(features, labels, 3, known=np.array([True, False, True]))
-    assert not some[1].any()
-    assert np.array_equal(some[[0, 2]], every[[0, 2]])  # the centre still uses every class
-
-
 def test_class_push_is_only_measured_on_learned_features() -> None:
     """A linear model's output layer reads the raw input: there the class directions did not
     separate flips from honest non-IID updates, so the check is off for it."""

@@ -95,14 +95,12 @@ def reads_learned_features(state: Mapping[str, Any], head_key: str) -> bool:
     return any((key.rsplit(".", 1)[0] if "." in key else "") != module for key in state)
 
 
-def class_directions(
-    features: np.ndarray, labels: np.ndarray, num_classes: int, known: np.ndarray | None = None
-) -> np.ndarray:
+def class_directions(features: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Unit vectors ``(mu_c - mean_k mu_k) / ||.||`` per class, mu_c the mean feature of class c
-    (shape (num_classes, in_features)); a class without samples, whose centred mean is zero,
-    or outside the `known` mask gets a zero row (it then contributes nothing to a push). The
-    centre is the mean of all present classes' means, not of the samples, so an unbalanced
-    public set does not tilt the directions."""
+    (shape (num_classes, in_features)); a class without samples, or whose centred mean is
+    zero, gets a zero row (it then contributes nothing to a push or a pull). The centre is the
+    mean of all present classes' means, not of the samples, so an unbalanced public set does
+    not tilt the directions."""
     present = [c for c in range(num_classes) if np.any(labels == c)]
     out = np.zeros((num_classes, features.shape[1]), dtype=np.float64)
     if not present:
@@ -110,8 +108,6 @@ def class_directions(
     means = {c: features[labels == c].mean(axis=0, dtype=np.float64) for c in present}
     centre = np.mean(np.stack([means[c] for c in present]), axis=0)
     for c in present:
-        if known is not None and not known[c]:
-            continue
         v = means[c] - centre
         n = float(np.sqrt(np.einsum("i,i->", v, v)))
         if n > 0:

@@ -47,8 +47,9 @@ class _ReferenceStep:
     head: np.ndarray
     """flat delta of the output-layer weight"""
     directions: np.ndarray | None
-    """each class's unit direction in the output layer's input space (None: the model's output
-    layer reads raw inputs, where the check does not apply)"""
+    """each class's unit direction in the output layer's input space, zero for a class the
+    global model does not name reliably (None: the model's output layer reads raw inputs,
+    where the check does not apply)"""
     known_share: float | None
     """share of the public set's classes the global model names reliably (None: not measured)"""
     all_directions: np.ndarray | None = None
@@ -157,8 +158,8 @@ class RoundEvidence:
                 public = self.validation
                 seen = output_layer_view(spec, global_state, public, head)
                 known = known_classes(seen.predicted, public.y, public.num_classes, self.known_class_min)
-                directions = class_directions(seen.inputs, public.y, public.num_classes, known)
                 all_directions = class_directions(seen.inputs, public.y, public.num_classes)
+                directions = np.where(known[:, None], all_directions, 0.0)  # the push counts known classes only
                 present = int(np.unique(public.y).size)
                 known_share = float(known.sum()) / present if present else None
             self._reference = _ReferenceStep(
