@@ -149,12 +149,29 @@ def test_byzantine_adversaries_vote_as_a_coalition_unless_told_to_vote_honestly(
 
 
 def test_behaviour_registry() -> None:
-    assert set(ATTACKS) == {"noise", "signflip", "labelflip", "freerider", "lazy", "colluding", "noshow"}
+    assert set(ATTACKS) == {"noise", "signflip", "labelflip", "sleeper", "freerider", "lazy", "colluding", "noshow"}
     assert make_behaviour("signflip", boost=3.0).boost == 3.0  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="unknown behaviour"):
         make_behaviour("evil")
     with pytest.raises(ConfigError, match="bad parameters"):
         make_behaviour("honest", boost=1)
+
+
+def test_a_sleeper_trains_honestly_first_and_flips_labels_after() -> None:
+    class Ctx:
+        global_state: dict[str, object] = {}
+        flips: list[bool] = []
+
+        def train(self, flip_labels: bool = False) -> dict[str, object]:
+            self.flips.append(flip_labels)
+            return {}
+
+    sleeper = make_behaviour("sleeper", honest_proposals=2)
+    ctx = Ctx()
+    for _ in range(4):
+        sleeper.make_update(ctx)  # type: ignore[arg-type]
+    assert ctx.flips == [False, False, True, True]
+    assert sleeper.adversarial and make_behaviour("sleeper", vote_honestly=True).vote_honestly  # type: ignore[attr-defined]
 
 
 def _previous_step(deltas: dict[int, np.ndarray], step: np.ndarray) -> Callable[[tuple[int, ...]], StepView]:

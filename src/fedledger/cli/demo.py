@@ -128,7 +128,7 @@ def demo(
     alpha: float = typer.Option(0.5, help="Dirichlet label-skew concentration (smaller = more non-IID)."),
     adversaries: str = typer.Option(
         DEFAULT_ADVERSARIES,
-        help="Adversaries as name=count pairs: noise, signflip, labelflip, freerider, lazy, colluding, noshow.",
+        help="Adversaries as name=count pairs: noise, signflip, labelflip, sleeper, freerider, lazy, colluding, noshow.",
     ),
     seed: int = typer.Option(0, help="Seed of data partitioning and training."),
     public_validation: int = typer.Option(

@@ -17,6 +17,9 @@ coalition's updates and reject the honest ones; `vote_honestly=True` restores th
   of model-poisoning attacks (Bhagoji et al., 2019, "Analyzing FL through an adversarial lens").
 - `labelflip`: trains honestly but on flipped labels `y -> C-1-y` (data poisoning,
   Tolpegin et al., 2020).
+- `sleeper`: a `labelflip` that trains honestly for its first `honest_proposals` (5) proposals
+  and flips from then on: it first earns rewards and a clean record, then poisons a model that
+  already knows every class.
 - `freerider`: publishes the global model unchanged (Lin et al., 2019, "Free-riders in FL").
 - `lazy`: votes "accept all" without downloading or evaluating anything (commit-reveal stops
   copying others' votes, so the cheapest lazy strategy is to accept everything). Without the
@@ -165,6 +168,21 @@ class LabelFlip(Byzantine):
 
 
 @dataclass
+class SleeperLabelFlip(LabelFlip):
+    """Honest for its first `honest_proposals` proposals, a label flipper after: the attack that
+    waits until the model is mature, where stopping it rests on the class push alone. The count
+    is kept in memory (a restarted node counts again), which is enough for simulation."""
+
+    name: ClassVar[str] = "sleeper"
+    honest_proposals: int = 5
+    _proposed: int = field(default=0, init=False, repr=False)
+
+    def make_update(self, ctx: ProposeContext) -> State:
+        self._proposed += 1
+        return ctx.train(flip_labels=self._proposed > self.honest_proposals)
+
+
+@dataclass
 class FreeRider(Byzantine):
     name: ClassVar[str] = "freerider"
 
@@ -207,7 +225,8 @@ class NoShow(Behaviour):
 
 
 BEHAVIOURS: dict[str, Callable[..., Behaviour]] = {
-    cls.name: cls for cls in (Behaviour, NoiseUpdate, SignFlip, LabelFlip, FreeRider, LazyVoter, Colluding, NoShow)
+    cls.name: cls
+    for cls in (Behaviour, NoiseUpdate, SignFlip, LabelFlip, SleeperLabelFlip, FreeRider, LazyVoter, Colluding, NoShow)
 }
 """Behaviour name -> constructor (keyword arguments are the behaviour's parameters)."""
 

@@ -46,7 +46,7 @@ TIMED_PARTS = ("train", "evaluate", "storage", "aggregate", "reference")
 def assign_behaviours(config: SimConfig, addresses: list[str]) -> list[Behaviour]:
     """Seeded assignment of the configured adversaries to participants; the rest are honest.
 
-    All Byzantine adversaries of a run (noise, signflip, labelflip, freerider, colluding)
+    All Byzantine adversaries of a run (noise, signflip, labelflip, sleeper, freerider, colluding)
     form one coalition: as voters they back each other's updates (see `Byzantine`).
     """
     rng = random.Random(config.seed)
