@@ -131,20 +131,25 @@ def test_output_rows_pushed_off_their_classes_catch_label_flips_the_cosines_let_
     assert not set(last.ejected) & {*last.proposers, *last.voters}
 
 
+def _use_vote_rule(monkeypatch: pytest.MonkeyPatch, **overrides: object) -> None:
+    """Make the simulator's honest voters use `VoteRule(**overrides)` (none: the default rule)."""
+    from fedledger.node.voting import VoteRule
+    from fedledger.sim import engine
+
+    monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(**overrides, **kw))  # type: ignore[arg-type]
+
+
 def test_flips_that_keep_the_model_young_are_judged_like_pioneers(monkeypatch: pytest.MonkeyPatch) -> None:
     """20 nodes, six of them flipping labels from the first round: the model names few classes
     reliably, so the class push sees nothing. Without the young-model bar every flipped update
     is accepted and the flippers profit; with it every one is rejected on its whole-model
     cosine to the reference, the flippers lose tokens and no honest node is slashed (a 20-round
     run of this seed ended at 0.78 without the bar, 0.94 clean)."""
-    from fedledger.node.voting import VoteRule
-    from fedledger.sim import engine
-
-    monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(early_known_share=0.0, **kw))
+    _use_vote_rule(monkeypatch, early_known_share=0.0)
     without, report = _flip_run(20, 6, seed=1, rounds=4)
     assert len(without) >= 6 and set(without) == {"accepted"}
     assert all(net > 0 for net in _flipper_nets(report))
-    monkeypatch.setattr(engine, "VoteRule", VoteRule)
+    _use_vote_rule(monkeypatch)
     verdicts, report = _flip_run(20, 6, seed=1, rounds=4)
     assert len(verdicts) >= 6 and set(verdicts) == {"rejected"}
     assert all(net < 0 for net in _flipper_nets(report))
@@ -155,17 +160,14 @@ def test_a_strongly_skewed_honest_client_is_not_taken_for_a_young_model_flipper(
     class points away from the balanced reference (whole-model cosine ~0.1, under the young-
     model bar). Judged on the cosine alone it is rejected and slashed; its output rows are
     pulled toward their own classes' features, so with the pull share it is kept."""
-    from fedledger.node.voting import VoteRule
-    from fedledger.sim import engine
-
     def honest_rejections() -> tuple[int, list[str]]:
         report = run_simulation(SimConfig(participants=10, rounds=3, alpha=0.3, seed=2, baseline=False))
         return sum(v == "rejected" for r in report.rounds for v in r.verdicts.values()), report.slashed(adversarial=False)
 
-    monkeypatch.setattr(engine, "VoteRule", lambda **kw: VoteRule(early_own_pull_min=float("inf"), **kw))
+    _use_vote_rule(monkeypatch, early_own_pull_min=float("inf"))
     rejected, slashed = honest_rejections()
     assert rejected >= 1 and slashed
-    monkeypatch.setattr(engine, "VoteRule", VoteRule)
+    _use_vote_rule(monkeypatch)
     assert honest_rejections() == (0, [])
 
 
