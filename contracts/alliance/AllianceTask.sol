@@ -11,8 +11,9 @@ import {ITaskFactory} from "../interfaces/ITaskFactory.sol";
 
 /// @title AllianceTask
 /// @notice A collaborative federated-learning task: participants stake, each round a few of them
-/// propose model updates and the rest vote on them with commit-reveal; the contract pays accepted
-/// proposers and majority voters and slashes bad or absent ones. docs/alliance-protocol.md is the
+/// propose model updates and every participant votes on them with commit-reveal (a proposer's
+/// vote on its own update does not count); the contract pays accepted proposers and majority
+/// voters and slashes bad or absent ones. docs/alliance-protocol.md is the
 /// normative description of every rule implemented here.
 /// @dev Deployed once as an implementation and used through minimal-proxy clones made by
 /// {TaskFactory}. Storage is laid out for gas: one slot per account, voter roles derived from
@@ -22,8 +23,9 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    /// @notice Most participants a task can have (participant indices fit a uint8).
-    uint256 public constant MAX_PARTICIPANTS = 256;
+    /// @notice Most participants a task can have: every one of them votes, so a round's vote
+    /// counters (and participant indices) fit a uint8.
+    uint256 public constant MAX_PARTICIPANTS = 255;
     /// @notice Most proposers a round can have (the accept bitmap is a uint128).
     uint256 public constant MAX_PROPOSERS = 128;
     uint256 private constant _BPS = 10_000;
@@ -45,7 +47,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     }
 
     /// @dev The first slot holds everything the per-round transactions touch, so each reads
-    /// and writes it once. Voter counts fit a uint8 because n <= 256 and k >= 1.
+    /// and writes it once. Voter counts fit a uint8 because n <= MAX_PARTICIPANTS = 255.
     struct Round {
         uint32 proposeDeadline;
         uint32 commitDeadline;
@@ -57,7 +59,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint128 submitted; // bit i: proposer i submitted
         uint128 outcome; // bit i: proposer i accepted (set at finalization)
         uint8 distinctHashes; // distinct aggregate hashes revealed so far
-        uint8 voters; // participants neither proposing nor ejected, set at the start
+        uint8 voters; // participants not ejected (all of them vote, proposers too), set at the start
         bytes32 seed;
         uint256 proposerMask; // bit p: participant index p proposes (voters are the rest)
         uint256[4] proposerWords; // byte i (little-endian within words): participant index of proposer i
@@ -297,7 +299,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         rd.commitDeadline = cd.toUint32();
         rd.revealDeadline = rv.toUint32();
         rd.k = uint8(k); // k <= MAX_PROPOSERS, enforced at creation
-        rd.voters = uint8(active - k); // active <= 256 and k >= 1
+        rd.voters = uint8(active); // active <= MAX_PARTICIPANTS = 255
         _roundCount = uint16(r + 1); // r < rounds <= type(uint16).max
         emit RoundStarted(r, seed, proposers, pd, cd, rv);
     }
@@ -333,7 +335,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         Round storage rd = _openRound(round);
         Account storage acc = _accounts[msg.sender];
         if (acc.flags & _EJECTED != 0) revert AllianceTaskEjected(msg.sender);
-        if (!_isVoter(rd, acc)) revert AllianceTaskNotVoter(msg.sender);
+        if (acc.flags & _JOINED == 0) revert AllianceTaskNotVoter(msg.sender);
         if (_votes[round][msg.sender] != 0) revert AllianceTaskAlreadyCommitted(msg.sender);
         uint256 k = rd.k;
         uint256 full = (uint256(1) << k) - 1;
@@ -420,6 +422,11 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         address[] memory parts = _participants;
         Account[] memory accs = new Account[](t.n);
         uint256[] memory votes = new uint256[](t.n);
+        // Proposer index per participant, for participants that are proposers.
+        t.proposerOf = new uint256[](t.n);
+        for (uint256 b; b < t.k; ++b) {
+            t.proposerOf[(rd.proposerWords[b >> 5] >> ((b & 31) << 3)) & 0xff] = b;
+        }
         _tallyVotes(t, parts, accs, votes);
         _pickWinner(t, votes, accs);
         _settle(t, parts, accs, votes);
@@ -448,16 +455,18 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
     }
 
     /// @dev Step 3: load accounts and revealed votes; sum accept stake per proposer; decide outcome.
+    /// Every participant votes; a proposer's bit on its own update is left out of that update's
+    /// tally (both sides), so nobody judges its own update.
     function _tallyVotes(Tally memory t, address[] memory parts, Account[] memory accs, uint256[] memory votes)
         private
         view
     {
         uint256[] memory acceptStake = new uint256[](t.k);
+        uint256[] memory ownStake = new uint256[](t.k); // stake of proposer b if it revealed
         mapping(address => uint256) storage roundVotes = _votes[t.r];
         for (uint256 i; i < t.n; ++i) {
             Account memory a = _accounts[parts[i]];
             accs[i] = a;
-            if ((t.proposerMask >> i) & 1 != 0) continue;
             uint256 v = roundVotes[parts[i]];
             if (v == 0 || v >> 136 != 0) continue; // never committed, or committed but not revealed
             // keep the hash slot, mask the bitmap to submitted proposers
@@ -465,6 +474,11 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
             votes[i] = v;
             t.totalRevealed += a.stake;
             uint256 bm = v & t.submitted;
+            if ((t.proposerMask >> i) & 1 != 0) {
+                uint256 own = t.proposerOf[i];
+                ownStake[own] = a.stake;
+                bm &= ~(uint256(1) << own);
+            }
             for (uint256 b; bm != 0; ++b) {
                 if (bm & 1 != 0) acceptStake[b] += a.stake;
                 bm >>= 1;
@@ -473,7 +487,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         for (uint256 b; b < t.k; ++b) {
             if ((t.submitted >> b) & 1 == 0) continue;
             uint256 acc = acceptStake[b];
-            uint256 rej = t.totalRevealed - acc;
+            uint256 rej = t.totalRevealed - ownStake[b] - acc;
             if (acc > rej) t.outcome |= uint256(1) << b;
             else if (rej > acc) t.rejected |= uint256(1) << b;
         }
@@ -526,23 +540,33 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
                 if (votes[i] == majorityVote) t.sumMajorityStake += accs[i].stake;
             }
         }
-        // Proposer index per participant, for participants that are proposers.
-        uint256[] memory proposerOf = new uint256[](t.n);
-        t.proposerOf = proposerOf;
-        {
-            Round storage rd = _rounds[t.r];
-            for (uint256 b; b < t.k; ++b) {
-                proposerOf[(rd.proposerWords[b >> 5] >> ((b & 31) << 3)) & 0xff] = b;
-            }
-        }
         for (uint256 i; i < t.n; ++i) {
             if (accs[i].flags & _EJECTED != 0) continue; // out of the draw: no role, nothing earned or lost
-            (uint256 reward, uint256 slashBps, uint8 reason, uint8 counter) = _decide(t, i, votes[i], accs[i].stake);
-            if (reason == _SLASH_ABSENT) t.absentMask |= uint256(1) << i;
-            if (reward != 0 || slashBps != 0 || counter != 0) _apply(t, parts[i], accs[i], reward, slashBps, reason, counter);
+            _settleOne(t, i, parts[i], accs[i], votes[i]);
             // _apply updated accs[i] in memory: this is the post-slash stake.
             if (uint256(accs[i].stake) * 2 < t.stakeRequired) t.newlyEjected |= uint256(1) << i;
         }
+    }
+
+    /// @dev One participant's round: its proposal (if it proposes) and its vote are judged apart;
+    /// rewards add up, but a round slashes a participant once: for its update if that was missing
+    /// or rejected, otherwise for its vote. Missing either act counts as missing the round.
+    function _settleOne(Tally memory t, uint256 i, address account, Account memory a, uint256 v) private {
+        uint256 reward;
+        uint256 slashBps;
+        uint8 reason;
+        uint8 counters;
+        bool absent;
+        if ((t.proposerMask >> i) & 1 != 0) {
+            (reward, slashBps, reason, counters) = _proposerVerdict(t, t.proposerOf[i]);
+            absent = reason == _SLASH_ABSENT;
+        }
+        (uint256 voteReward, uint256 voteSlashBps, uint8 voteReason, uint8 voteCounter) = _voterVerdict(t, v, a.stake);
+        reward += voteReward;
+        counters |= voteCounter;
+        if (reason == 0) (slashBps, reason) = (voteSlashBps, voteReason);
+        if (absent || voteReason == _SLASH_ABSENT) t.absentMask |= uint256(1) << i;
+        if (reward != 0 || slashBps != 0 || counters != 0) _apply(t, account, a, reward, slashBps, reason, counters);
     }
 
     /// @dev Step 7: participants whose stake fell below half of stakeRequired leave the draw for
@@ -564,20 +588,27 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         }
     }
 
-    /// @dev What one participant earns or loses this round (spec steps 5-6).
-    /// counter: 0 none, 1 accepted proposal, 2 majority vote.
-    function _decide(Tally memory t, uint256 i, uint256 v, uint256 stake)
+    /// @dev What proposer `b` earns or loses for its update (spec steps 5-6).
+    /// counter bit 0: an accepted proposal.
+    function _proposerVerdict(Tally memory t, uint256 b)
         private
         pure
         returns (uint256 reward, uint256 slashBps, uint8 reason, uint8 counter)
     {
-        if ((t.proposerMask >> i) & 1 != 0) {
-            uint256 b = t.proposerOf[i];
-            if ((t.outcome >> b) & 1 != 0) return (t.proposerBudget * t.eff[b] / t.sumEff, 0, 0, 1);
-            if ((t.submitted >> b) & 1 == 0) return (0, t.absentSlashBps, _SLASH_ABSENT, 0);
-            if ((t.rejected >> b) & 1 != 0) return (0, t.proposerSlashBps, _SLASH_REJECTED, 0);
-            return (0, 0, 0, 0);
-        }
+        if ((t.outcome >> b) & 1 != 0) return (t.proposerBudget * t.eff[b] / t.sumEff, 0, 0, 1);
+        if ((t.submitted >> b) & 1 == 0) return (0, t.absentSlashBps, _SLASH_ABSENT, 0);
+        if ((t.rejected >> b) & 1 != 0) return (0, t.proposerSlashBps, _SLASH_REJECTED, 0);
+        return (0, 0, 0, 0);
+    }
+
+    /// @dev What a participant earns or loses for its vote `v` (spec steps 5-6); a proposer's vote
+    /// is judged like any other, own bit included (it names the aggregate it computed).
+    /// counter bit 1: a majority vote.
+    function _voterVerdict(Tally memory t, uint256 v, uint256 stake)
+        private
+        pure
+        returns (uint256 reward, uint256 slashBps, uint8 reason, uint8 counter)
+    {
         if (v == 0) return (0, t.absentSlashBps, _SLASH_ABSENT, 0);
         if (t.winner == 0) return (0, 0, 0, 0);
         if (v == ((t.winner << 128) | t.outcome)) {
@@ -588,7 +619,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         return (0, t.voterSlashBps, _SLASH_MINORITY, 0);
     }
 
-    /// @dev Credits a reward, applies a slash on the pre-round stake, bumps a counter; one storage write.
+    /// @dev Credits a reward, applies a slash on the pre-round stake, bumps the counters; one storage write.
     function _apply(
         Tally memory t,
         address account,
@@ -596,10 +627,10 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint256 reward,
         uint256 slashBps,
         uint8 reason,
-        uint8 counter
+        uint8 counters
     ) private {
-        if (counter == 1) a.accepted += 1;
-        else if (counter == 2) a.majority += 1;
+        if (counters & 1 != 0) a.accepted += 1;
+        if (counters & 2 != 0) a.majority += 1;
         if (reward > 0) {
             t.paid += reward;
             a.claimable += reward.toUint112();
@@ -727,7 +758,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         if (acc.flags & _JOINED == 0) return Role.None;
         uint256 from = _ejectedFrom[account];
         if (from != 0 && round >= from) return Role.Ejected;
-        return _isVoter(_rounds[round], acc) ? Role.Voter : Role.Proposer;
+        return (_rounds[round].proposerMask >> acc.index) & 1 == 0 ? Role.Voter : Role.Proposer;
     }
 
     /// @notice The raw ticket of `account` in round `round` (lowest tickets propose).
@@ -869,13 +900,6 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         if (round != current) revert AllianceTaskWrongRound(round, current);
         rd = _rounds[round];
         if (rd.finalized) revert AllianceTaskAlreadyFinalized(round);
-    }
-
-    /// @dev Whether a joined, not ejected account is a voter of `rd` (every such account that does
-    /// not propose votes). The caller checks the _EJECTED flag or the ejection round.
-    function _isVoter(Round storage rd, Account storage acc) private view returns (bool) {
-        if (acc.flags & _JOINED == 0) return false;
-        return (rd.proposerMask >> acc.index) & 1 == 0;
     }
 
     function _proposerList(Round storage rd) private view returns (address[] memory list) {

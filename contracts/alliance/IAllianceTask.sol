@@ -13,7 +13,8 @@ interface IAllianceTask {
         Closed
     }
 
-    /// @notice Role of a participant in one round.
+    /// @notice Role of a participant in one round. A Proposer also votes (its vote on its own
+    /// update does not count); a Voter only votes.
     enum Role {
         None,
         Proposer,
@@ -146,7 +147,7 @@ interface IAllianceTask {
     /// @param maxParticipants The maximum given.
     /// @param minParticipants The minimum given.
     error AllianceTaskMaxBelowMin(uint256 maxParticipants, uint256 minParticipants);
-    /// @notice maxParticipants exceeds MAX_PARTICIPANTS (256).
+    /// @notice maxParticipants exceeds MAX_PARTICIPANTS (255).
     /// @param maxParticipants The value given.
     /// @param limit The protocol limit.
     error AllianceTaskTooManyParticipants(uint256 maxParticipants, uint256 limit);
@@ -233,7 +234,7 @@ interface IAllianceTask {
     /// @param acted How many of the previous phase's actors acted.
     /// @param expected How many actors that phase has.
     error AllianceTaskPhaseNotOver(uint256 deadline, uint256 acted, uint256 expected);
-    /// @notice The caller is not a voter in this round (not a participant, or a proposer).
+    /// @notice The caller is not a voter in this round (not a participant).
     /// @param account The caller.
     error AllianceTaskNotVoter(address account);
     /// @notice The caller was ejected (its stake fell below half of stakeRequired) and takes no

@@ -54,15 +54,18 @@ def build_world() -> World:
         stack.token.mint(m.address, (i + 2) * TOKEN, owner)
         task.join((i + 2) * TOKEN, m)
 
-    # Round 0: the single pioneer submits; two voters accept and reveal, the third only commits.
+    # Round 0: the single pioneer submits; every participant votes (the pioneer too), all accept
+    # and reveal but one non-proposer, which only commits.
     task.start_round(members[0])
     info = task.round_info(0)
     task.submit_update(0, 0, UPDATE, 120, by[info.proposers[0]])
-    voters = [m for m in task.participants() if m not in info.proposers]
+    voters = task.participants()
+    absent_voter = next(m for m in reversed(voters) if m not in info.proposers)
     for i, v in enumerate(voters):
         task.commit_vote(0, task.vote_commitment(0, v, 1, AGGREGATE, _salt(i)), by[v])
-    for i, v in enumerate(voters[:-1]):
-        task.reveal_vote(0, 1, AGGREGATE, _salt(i), by[v])
+    for i, v in enumerate(voters):
+        if v != absent_voter:
+            task.reveal_vote(0, 1, AGGREGATE, _salt(i), by[v])
     client.advance_time(info.reveal_deadline - client.now() + 1)
     task.finalize_round(0, creator)
     task.start_round(members[1])  # round 1 stays open: pending verdicts
@@ -71,7 +74,7 @@ def build_world() -> World:
                             trainer_stake=TOKEN, validator_stake=TOKEN, creator_stake=100 * TOKEN)
     arena = stack.factory.create_arena_task(arena_cfg, creator)
     return World(client=client, stack=stack, task=task, arena=arena, creator=creator, members=members,
-                 absent_voter=voters[-1])
+                 absent_voter=absent_voter)
 
 
 @pytest.fixture(scope="module")

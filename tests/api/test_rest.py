@@ -55,7 +55,7 @@ def test_rounds_show_roles_verdicts_votes_and_settlement(app_client: Any, world:
     pioneer = r0["proposers"][0]
     assert (pioneer["verdict"], pioneer["update_hash"], pioneer["num_samples"]) == ("accepted", "0x" + UPDATE.hex(), 120)
     votes = {v["voter"]: v for v in r0["voters"]}
-    assert len(votes) == 3 and world.absent_voter in votes
+    assert len(votes) == 4 and world.absent_voter in votes and pioneer["address"] in votes  # the pioneer votes too
     absent = votes.pop(world.absent_voter)
     assert (absent["state"], absent["slash_reason"], absent["accept_bitmap"]) == ("committed", "absent", None)
     joined = {m.address: (i + 2) * TOKEN for i, m in enumerate(world.members)}
@@ -66,7 +66,7 @@ def test_rounds_show_roles_verdicts_votes_and_settlement(app_client: Any, world:
     assert [s["account"] for s in r0["slashes"]] == [world.absent_voter]
     assert not r1["finalized"] and r1["global_model_hash"] is None
     assert r1["proposers"] and all(p["verdict"] == "pending" for p in r1["proposers"])
-    assert len(r1["proposers"]) + len(r1["voters"]) == 4
+    assert len(r1["voters"]) == 4 and {p["address"] for p in r1["proposers"]} <= {v["voter"] for v in r1["voters"]}
 
 
 def test_arena_task_detail_and_no_rounds(app_client: Any, world: World) -> None:
@@ -136,8 +136,8 @@ def test_rounds_list_ejected_participants_apart_from_the_voters(small_report: An
     info = task.round_info(0)
     for i, p in enumerate(info.proposers):
         task.submit_update(0, i, UPDATE, 10, by[p])
-    voters = [m for m in task.participants() if m not in info.proposers]
-    absent, present = voters[0], voters[1:]
+    absent = next(m for m in task.participants() if m not in info.proposers)
+    present = [m for m in task.participants() if m != absent]  # every participant votes, proposers too
     for i, v in enumerate(present):
         task.commit_vote(0, task.vote_commitment(0, v, 1, AGGREGATE, bytes([i + 1]) * 32), by[v])
     client.advance_time(info.commit_deadline - client.now() + 1)
@@ -154,4 +154,4 @@ def test_rounds_list_ejected_participants_apart_from_the_voters(small_report: An
     assert r0["ejected"] == [] and absent in [v["voter"] for v in r0["voters"]]
     assert r1["ejected"] == [absent] and absent not in [v["voter"] for v in r1["voters"]]
     assert absent not in [p["address"] for p in r1["proposers"]]
-    assert len(r1["proposers"]) + len(r1["voters"]) == 3
+    assert len(r1["voters"]) == 3 and {p["address"] for p in r1["proposers"]} <= {v["voter"] for v in r1["voters"]}

@@ -262,8 +262,11 @@ def play_round(
 ) -> tuple[RoundSettlement, Any]:
     """Run one full round on-chain as `plan` says, settle the ledger the same way, return both.
 
-    `plan` maps an address to its act, or is called as `plan(address, is_proposer, position)`
-    (position: proposer index, or rank among voters) once the roles are drawn.
+    `plan` maps an address to its act, or is called once per participant in the draw as
+    `plan(address, is_proposer, position)` once the roles are drawn (position: proposer index
+    for a proposer, else rank among the participants that do not propose, in participant order).
+    Every participant not ejected votes, proposers included, so a proposer's act gives both its
+    update (submit, num_samples, update_hash) and its vote (commit, reveal, accept_bitmap, ...).
 
     Also checks the role draw against `fedledger.protocol.draw_roles` from the block's
     prevrandao, so the mirror covers roles as well as money.
@@ -286,9 +289,11 @@ def play_round(
         seed, ledger.participants, ratio_bps, pioneer, ledger.missed_last_round, ledger.ejected
     )
     assert list(expected_props) == proposers
+    assert set(proposers) <= set(voters), "every participant not ejected votes, proposers too"
     if callable(plan):
         acts = {p: plan(p, True, i) for i, p in enumerate(proposers)}
-        acts.update({v: plan(v, False, j) for j, v in enumerate(voters)})
+        others = [v for v in voters if v not in acts]
+        acts.update({v: plan(v, False, j) for j, v in enumerate(others)})
     else:
         acts = dict(plan)
 

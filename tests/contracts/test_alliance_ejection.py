@@ -53,9 +53,11 @@ def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task(
     by_address = {m.address: m for m in members}
     call = stack.client.call
 
-    # Round 0: the voters reject proposer 0; a 60 % slash leaves 0.4 of the required stake.
+    # Round 0: every voter (the proposers too) rejects proposer 0; its own vote does not count for
+    # its update, the seven others do. A 60 % slash leaves 0.4 of the required stake.
     settlement, receipt = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=0b1110), creator, 5000)
     (cheat,) = settlement.rejected_addresses
+    assert settlement.accepted == (1, 2, 3) and settlement.slash_reasons == {cheat: 1}  # slashed once, for its update
     assert settlement.ejected_addresses == (cheat,) and ledger.ejected == (cheat,)
     (event,) = task.events.Ejected().process_receipt(receipt, errors=DISCARD)
     assert (event["args"]["round"], event["args"]["account"], event["args"]["stake"]) == (0, cheat, STAKE * 4 // 10)
@@ -65,11 +67,13 @@ def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task(
     assert client.role_of(0, cheat) is Role.PROPOSER
     stake_left = ledger.stakes[cheat]
 
-    # Round 1: k = ceil(8 * 50 %) proposers from the seven others (3 vote); the round closes as soon
-    # as those three revealed (play_round finalizes without waiting for a deadline).
+    # Round 1: k = ceil(8 * 50 %) proposers from the seven others, and all seven vote (proposers
+    # too); the round closes as soon as those seven revealed (play_round finalizes without
+    # waiting for a deadline).
     settlement, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: Act(accept_bitmap=0b1111), creator, 5000)
     info = client.round_info(1)
-    assert info.proposer_count == 4 and cheat not in info.proposers and info.voter_count == 3
+    assert info.proposer_count == 4 and cheat not in info.proposers and info.voter_count == 7
+    assert len(settlement.majority_voters) == 7 and cheat not in settlement.majority_voters
     assert client.role_of(1, cheat) is Role.EJECTED
     assert cheat not in settlement.slashes and cheat not in settlement.rewards and cheat not in settlement.absent_addresses
 
@@ -82,19 +86,21 @@ def test_a_rejected_proposer_below_half_the_stake_sits_out_the_rest_of_the_task(
     assert_matches_ledger(stack, task, ledger, extra=[creator.address])
 
 
-@pytest.mark.parametrize(("members", "ratio_bps", "ejected", "next_voters"), [(3, 3000, False, 2), (4, 2500, True, 1)])
+@pytest.mark.parametrize(("members", "ratio_bps", "ejected", "next_voters"), [(3, 3000, False, 3), (4, 2500, True, 2)])
 def test_ejection_goes_ahead_only_if_two_participants_remain(
     members: int, ratio_bps: int, ejected: bool, next_voters: int
 ) -> None:
-    # k = 1: the proposer submits nothing and one voter reveals nothing; a 60 % absence slash
-    # takes both below half of the required stake. With three participants that would leave one
-    # in the draw, so neither is ejected; with four, two remain and both are.
+    # k = 1: the proposer submits nothing (nor votes) and one other voter reveals nothing; a 60 %
+    # absence slash (once each) takes both below half of the required stake. With three
+    # participants that would leave one in the draw, so neither is ejected; with four, two remain
+    # and both are. Every participant left in the draw votes in the next round.
     stack, task, ledger, creator, joined = _task([STAKE] * members, rounds=3, proposerRatioBps=ratio_bps, absentSlashBps=6000)
     by_address = {m.address: m for m in joined}
     absent = Act(submit=False, commit=False, reveal=False)
 
     first, _ = play_round(stack, task, ledger, by_address, lambda a, p, i: absent if p or i == 0 else Act(), creator, ratio_bps)
     assert len(first.absent_addresses) == 2 and all(ledger.stakes[a] * 2 < STAKE for a in first.absent_addresses)
+    assert dict(first.slashes) == {a: STAKE * 6 // 10 for a in first.absent_addresses}  # one slash each
     assert first.ejected_addresses == (first.absent_addresses if ejected else ())
     for m in joined:
         assert stack.client.call(task.functions.isEjected(m.address)) == (ejected and m.address in first.absent_addresses)

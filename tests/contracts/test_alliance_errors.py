@@ -49,11 +49,13 @@ def stack() -> Stack:
         ({"stakeRequired": U96 + 1}, "AllianceTaskAmountTooLarge", (U96 + 1, U96)),
         ({"minParticipants": 2}, "AllianceTaskMinParticipantsTooLow", (2, 3)),
         ({"minParticipants": 5, "maxParticipants": 4}, "AllianceTaskMaxBelowMin", (4, 5)),
-        ({"maxParticipants": 257}, "AllianceTaskTooManyParticipants", (257, 256)),
+        ({"maxParticipants": 256}, "AllianceTaskTooManyParticipants", (256, 255)),
+        ({"maxParticipants": 257}, "AllianceTaskTooManyParticipants", (257, 255)),
         ({"rounds": 0}, "AllianceTaskZeroRounds", ()),
         ({"proposerRatioBps": 0}, "AllianceTaskProposerRatioOutOfRange", (0,)),
         ({"proposerRatioBps": 10_000}, "AllianceTaskProposerRatioOutOfRange", (10_000,)),
-        ({"maxParticipants": 256, "proposerRatioBps": 5001}, "AllianceTaskTooManyProposers", (129, 128)),
+        # ceil(255 * 50.20 %) = ceil(128.01) = 129 proposers; 50.19 % gives 128 (accepted below).
+        ({"maxParticipants": 255, "proposerRatioBps": 5020}, "AllianceTaskTooManyProposers", (129, 128)),
         ({"proposerShareBps": 10_001}, "AllianceTaskProposerShareTooHigh", (10_001,)),
         ({"proposerSlashBps": 10_001}, "AllianceTaskProposerSlashTooHigh", (10_001,)),
         ({"voterSlashBps": 10_001}, "AllianceTaskVoterSlashTooHigh", (10_001,)),
@@ -76,7 +78,7 @@ def test_config_edges_are_accepted(stack: Stack) -> None:
     creator = stack.people(1)[0]
     fn = stack.factory.functions.createAllianceTask(
         config_tuple(
-            rewardPool=1, maxParticipants=256, proposerRatioBps=5000, minParticipants=256,
+            rewardPool=1, maxParticipants=255, proposerRatioBps=5019, minParticipants=255,  # 128 proposers
             proposerShareBps=10_000, proposerSlashBps=10_000, voterSlashBps=10_000, absentSlashBps=10_000,
             finalizerBonusBps=100,
         )
@@ -189,7 +191,7 @@ def test_join_errors(stack: Stack) -> None:
 
 
 def test_round_errors(stack: Stack) -> None:
-    # 4 participants, ratio 50 % from an initial model: 2 proposers, 2 voters.
+    # 4 participants, ratio 50 % from an initial model: 2 proposers; all 4 vote (proposers too).
     task, members = _task_with(stack, 4, proposerRatioBps=5000, initialModelHash=b"\x42" * 32, rounds=1)
     by = {m.address: m for m in members}
     tx = stack.tx
@@ -198,8 +200,10 @@ def test_round_errors(stack: Stack) -> None:
     info = stack.client.call(task.functions.roundInfo(0))
     proposers = list(info[4])
     pd, cd, rd = info[1], info[2], info[3]
+    assert info[11] == 4  # voterCount: every participant
     voters = [m.address for m in members if m.address not in proposers]
     p0, p1, v0, v1 = by[proposers[0]], by[proposers[1]], by[voters[0]], by[voters[1]]
+    outsider = stack.people(8)[6]
     h = b"\x11" * 32
 
     with expect_revert("AllianceTaskRoundNotFinalized", 0):
@@ -220,8 +224,9 @@ def test_round_errors(stack: Stack) -> None:
     c0 = vote_commitment(0, v0.address, 0b01, h, b"\x01" * 32)
     with expect_revert("AllianceTaskPhaseNotOver", pd, 1, 2):
         tx(task.functions.commitVote(0, c0), v0)
-    with expect_revert("AllianceTaskNotVoter", p0.address):
-        tx(task.functions.commitVote(0, c0), p0)
+    # Only a non-participant is not a voter (checked before the phase).
+    with expect_revert("AllianceTaskNotVoter", outsider.address):
+        tx(task.functions.commitVote(0, c0), outsider)
     advance_past(stack.client, pd)
     now_fail = stack.client.now() + 1
     with pytest.raises(Exception) as late:
@@ -238,11 +243,27 @@ def test_round_errors(stack: Stack) -> None:
     tx(task.functions.commitVote(0, c0), v0)
     with expect_revert("AllianceTaskAlreadyCommitted", v0.address):
         tx(task.functions.commitVote(0, c0), v0)
-    with expect_revert("AllianceTaskPhaseNotOver", cd, 1, 2):
+    with expect_revert("AllianceTaskPhaseNotOver", cd, 1, 4):
         tx(task.functions.revealVote(0, 0b01, h, b"\x01" * 32), v0)
     tx(task.functions.commitVote(0, vote_commitment(0, v1.address, 0b01, h, b"\x02" * 32)), v1)
-    with expect_revert("AllianceTaskPhaseNotOver", rd, 0, 2):
+    # A proposer votes too; its bit on its own update does not count.
+    cp = vote_commitment(0, p0.address, 0b01, h, b"\x03" * 32)
+    tx(task.functions.commitVote(0, cp), p0)
+    with expect_revert("AllianceTaskAlreadyCommitted", p0.address):
+        tx(task.functions.commitVote(0, cp), p0)
+    with expect_revert("AllianceTaskPhaseNotOver", cd, 3, 4):
+        tx(task.functions.revealVote(0, 0b01, h, b"\x03" * 32), p0)
+    with expect_revert("AllianceTaskNotCommitted", p1.address):
+        tx(task.functions.revealVote(0, 0b01, h, b"\x03" * 32), p1)
+    with expect_revert("AllianceTaskNotCommitted", outsider.address):
+        tx(task.functions.revealVote(0, 0b01, h, b"\x03" * 32), outsider)
+    advance_past(stack.client, cd)
+    with expect_revert("AllianceTaskPhaseNotOver", rd, 0, 4):
         tx(task.functions.finalizeRound(0), starter)
+    with pytest.raises(Exception) as late_commit:
+        tx(task.functions.commitVote(0, vote_commitment(0, p1.address, 0b01, h, b"\x04" * 32)), p1)
+    assert late_commit.value.error_name == "AllianceTaskDeadlinePassed"  # type: ignore[attr-defined]
+    assert late_commit.value.error_args[0] == cd  # type: ignore[attr-defined]
     with expect_revert("AllianceTaskCommitmentMismatch", v0.address):
         tx(task.functions.revealVote(0, 0b11, h, b"\x01" * 32), v0)  # not the committed bitmap
     with expect_revert("AllianceTaskCommitmentMismatch", v1.address):
@@ -250,6 +271,8 @@ def test_round_errors(stack: Stack) -> None:
     tx(task.functions.revealVote(0, 0b01, h, b"\x01" * 32), v0)
     with expect_revert("AllianceTaskAlreadyRevealed", v0.address):
         tx(task.functions.revealVote(0, 0b01, h, b"\x01" * 32), v0)
+    tx(task.functions.revealVote(0, 0b01, h, b"\x03" * 32), p0)
+    assert stack.client.call(task.functions.roundInfo(0))[9] == 2  # revealedCount: v0 and proposer p0
     advance_past(stack.client, rd)
     with pytest.raises(Exception) as late_reveal:
         tx(task.functions.revealVote(0, 0b01, h, b"\x02" * 32), v1)
@@ -263,7 +286,6 @@ def test_round_errors(stack: Stack) -> None:
         tx(task.functions.startRound(), starter)
     with expect_revert("AllianceTaskWrongPhase", TRAINING, FINISHED):
         tx(task.functions.close(), starter)
-    outsider = stack.people(8)[6]
     with expect_revert("AllianceTaskNothingToWithdraw", outsider.address):
         tx(task.functions.withdraw(), outsider)
     tx(task.functions.withdraw(), v0)

@@ -32,11 +32,12 @@ def test_events_of_a_full_task() -> None:
         ledger.join(m.address, 10**18 * (i + 1))
     by = {m.address: m for m in members}
     good, bad = b"\x01" * 32, b"\x02" * 32
-    # Both proposers submit; voter 0 reveals `good`, voter 1 commits but never reveals (absent),
-    # voter 2 reveals `bad` (minority). Everyone accepts both proposers.
+    # Both proposers submit and vote too, revealing `good`; of the three others, voter 0 reveals
+    # `good`, voter 1 commits but never reveals (absent), voter 2 reveals `bad` (minority).
+    # Everyone accepts both proposers.
     def plan(addr: str, is_proposer: bool, pos: int) -> Act:
         if is_proposer:
-            return Act(num_samples=10 + pos)
+            return Act(num_samples=10 + pos, accept_bitmap=0b11, aggregate_hash=good, salt=bytes([10 + pos]) * 32)
         return Act(accept_bitmap=0b11, aggregate_hash=bad if pos == 2 else good, reveal=pos != 1, salt=bytes([pos]) * 32)
 
     start_block = stack.client.block_number() + 1
@@ -44,11 +45,14 @@ def test_events_of_a_full_task() -> None:
     started = stack.client.events(task, "RoundStarted", from_block=start_block)
     assert len(started) == 1 and started[0]["args"]["round"] == 0
     assert len(stack.client.events(task, "UpdateSubmitted", from_block=start_block)) == 2
-    assert len(stack.client.events(task, "VoteCommitted", from_block=start_block)) == 3
+    assert len(stack.client.events(task, "VoteCommitted", from_block=start_block)) == 5  # all five vote
     revealed = stack.client.events(task, "VoteRevealed", from_block=start_block)
-    assert len(revealed) == 2 and all(e["args"]["acceptBitmap"] == 0b11 for e in revealed)
-    # Stake decides between `good` and `bad`; the mirror agrees either way (checked below).
-    assert settlement.accepted == (0, 1) and settlement.new_global_hash in (good, bad)
+    assert len(revealed) == 4 and all(e["args"]["acceptBitmap"] == 0b11 for e in revealed)
+    proposers = list(stack.client.call(task.functions.roundInfo(0))[4])
+    assert set(proposers) <= {e["args"]["voter"] for e in revealed}
+    # `good` has three voters (any three of the stakes 1..5 outweigh the one `bad` voter's stake).
+    assert settlement.accepted == (0, 1) and settlement.new_global_hash == good
+    assert set(proposers) <= set(settlement.majority_voters) and len(settlement.majority_voters) == 3
     (fin,) = _logs(task, "RoundFinalized", receipt)
     assert fin["finalizer"] == outsider.address and fin["outcomeBitmap"] == settlement.outcome_bitmap
     assert fin["globalModelHash"] == settlement.new_global_hash and fin["roundReward"] == settlement.round_reward
@@ -68,6 +72,8 @@ def test_events_of_a_full_task() -> None:
         assert (w["account"], w["amount"]) == (acct.address, amount)
         recs = _logs(stack.factory, "ParticipationRecorded", r)
         assert len(recs) == (1 if acct in members else 0)
+        if acct.address in proposers:  # an accepted proposer that voted with the majority counts both
+            assert (recs[0]["acceptedProposals"], recs[0]["majorityVotes"]) == (1, 1)
     assert stack.client.call(stack.token.functions.balanceOf(task.address)) == 0
     ledger.check_conservation()
 

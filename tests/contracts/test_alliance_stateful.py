@@ -2,8 +2,9 @@
 
 A `RuleBasedStateMachine` drives join / start / submit / commit / reveal / finalize / time
 jumps / close / withdraw — valid and invalid — against one task on the embedded EVM, with
-`AllianceLedger` (pure) as the model. Invalid actions must revert with the error the rules
-name; after every step the contract's stakes, claimables and pool equal the model's, and
+`AllianceLedger` (pure) as the model. Every participant not ejected votes, proposers too (a
+non-participant is the one that is "not a voter"). Invalid actions must revert with the error
+the rules name; after every step the contract's stakes, claimables and pool equal the model's, and
 `sum(stakes) + pool + sum(claimable) == token.balanceOf(task)`,
 `that + withdrawn == deposits`, nothing negative.
 
@@ -67,7 +68,7 @@ class RoundModel:
 
     index: int
     proposers: list[str]
-    voters: list[str]
+    voters: list[str]  # every participant not ejected, proposers included
     deadlines: tuple[int, int, int]
     ejected: list[str] = field(default_factory=list)
     submitted: dict[int, int] = field(default_factory=dict)  # proposer index -> numSamples
@@ -187,11 +188,12 @@ class AllianceMachine(RuleBasedStateMachine):
         self.round = RoundModel(
             index=r,
             proposers=props,
-            voters=[a for a in self.ledger.participants if a not in props and a not in self.ledger.ejected],
+            voters=[a for a in self.ledger.participants if a not in self.ledger.ejected],
             deadlines=(int(info[1]), int(info[2]), int(info[3])),
             ejected=list(self.ledger.ejected),
         )
         assert int(info[11]) == len(self.round.voters)
+        assert set(props) <= set(self.round.voters)
 
     @precondition(lambda self: self.round is not None)
     @rule(idx=st.integers(0, 1), wrong_sender=st.booleans(), samples=st.integers(0, 50))
@@ -199,7 +201,8 @@ class AllianceMachine(RuleBasedStateMachine):
         rd = self.round
         assert rd is not None
         r = rd.index
-        sender_addr = rd.voters[0] if wrong_sender or idx >= len(rd.proposers) else rd.proposers[idx]
+        not_proposing = [v for v in rd.voters if v not in rd.proposers]
+        sender_addr = not_proposing[0] if wrong_sender or idx >= len(rd.proposers) else rd.proposers[idx]
         error = self._training_round()
         if error is None:
             if idx >= len(rd.proposers):
@@ -219,23 +222,28 @@ class AllianceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.round is not None)
     @rule(
         vidx=st.integers(0, 3), bitmap=st.integers(0, 3), h=st.integers(0, 1), proposer_tries=st.booleans(),
-        ejected_tries=st.booleans(),
+        ejected_tries=st.booleans(), outsider_tries=st.booleans(),
     )
-    def commit(self, vidx: int, bitmap: int, h: int, proposer_tries: bool, ejected_tries: bool = False) -> None:
+    def commit(
+        self, vidx: int, bitmap: int, h: int, proposer_tries: bool, ejected_tries: bool = False,
+        outsider_tries: bool = False,
+    ) -> None:
         rd = self.round
         assert rd is not None
         r = rd.index
-        if ejected_tries and rd.ejected:
+        if outsider_tries:
+            sender = self.outsider.address  # never joins: the one kind of sender that is not a voter
+        elif ejected_tries and rd.ejected:
             sender = rd.ejected[vidx % len(rd.ejected)]
-        else:
-            sender = rd.proposers[0] if proposer_tries else rd.voters[vidx % len(rd.voters)]
+        else:  # a proposer votes like anyone else
+            sender = rd.proposers[vidx % len(rd.proposers)] if proposer_tries else rd.voters[vidx % len(rd.voters)]
         salt = bytes([vidx + 1]) * 32
         commitment = vote_commitment(r, sender, bitmap, HASHES[h], salt)
         error = self._training_round()
         if error is None:
             if sender in rd.ejected:
                 error = "AllianceTaskEjected"
-            elif sender in rd.proposers:
+            elif sender not in rd.voters:
                 error = "AllianceTaskNotVoter"
             elif sender in rd.committed:
                 error = "AllianceTaskAlreadyCommitted"
@@ -247,12 +255,12 @@ class AllianceMachine(RuleBasedStateMachine):
             rd.committed[sender] = (bitmap, HASHES[h], salt)
 
     @precondition(lambda self: self.round is not None)
-    @rule(vidx=st.integers(0, 3), tamper=st.booleans())
-    def reveal(self, vidx: int, tamper: bool) -> None:
+    @rule(vidx=st.integers(0, 3), tamper=st.booleans(), outsider_tries=st.booleans())
+    def reveal(self, vidx: int, tamper: bool, outsider_tries: bool = False) -> None:
         rd = self.round
         assert rd is not None
         r = rd.index
-        sender = rd.voters[vidx % len(rd.voters)]
+        sender = self.outsider.address if outsider_tries else rd.voters[vidx % len(rd.voters)]
         bitmap, agg, salt = rd.committed.get(sender, (0, HASHES[0], b"\x09" * 32))
         if tamper:
             bitmap ^= 1
@@ -343,6 +351,9 @@ class AllianceMachine(RuleBasedStateMachine):
             assert stake >= 0 and claimable >= 0
             assert stake == led.stakes.get(acct.address, 0), acct.address
             assert claimable == led.claimable.get(acct.address, 0), acct.address
+            # A proposer may count an accepted proposal and a majority vote in the same round.
+            assert int(info[5]) == led.accepted_proposals.get(acct.address, 0), acct.address
+            assert int(info[6]) == led.majority_votes.get(acct.address, 0), acct.address
             assert call(self.task.functions.isEjected(acct.address)) == (acct.address in led.ejected)
             stakes += stake
             claim += claimable

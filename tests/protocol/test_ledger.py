@@ -63,14 +63,21 @@ def test_full_lifecycle_conserves_tokens() -> None:
     assert led.start_round() == 0 and led.status == LedgerStatus.TRAINING
     with pytest.raises(LedgerViolation):
         led.join(P[4], 10)
-    voters = [VoterEntry(P[1], True, 1, b"\x01" * 32), VoterEntry(P[2], False)]
+    # Every participant votes, the proposer too (its own bit does not count for its update).
+    voters = [VoterEntry(P[0], True, 1, b"\x01" * 32), VoterEntry(P[1], True, 1, b"\x01" * 32), VoterEntry(P[2], False)]
     r0 = led.finalize([ProposerEntry(P[0], True, 5, b"\x05" * 32)], voters, caller=P[4])
     led.check_conservation()
     assert led.global_hash == b"\x01" * 32 and led.accepted_proposals == {r0.accepted_addresses[0]: 1}
+    assert r0.majority_voters == tuple(led.participants[:2])  # the accepted proposer earns a voter reward too
+    assert led.majority_votes == {led.participants[0]: 1, led.participants[1]: 1}
     with pytest.raises(LedgerViolation):
         led.withdraw(P[0])
     led.start_round()
-    led.finalize([ProposerEntry(P[1], False)], [VoterEntry(P[0], False), VoterEntry(P[2], False)], caller=P[0])
+    led.finalize(
+        [ProposerEntry(P[1], False)],
+        [VoterEntry(P[0], False), VoterEntry(P[1], False), VoterEntry(P[2], False)],
+        caller=P[0],
+    )
     assert led.status == LedgerStatus.FINISHED and led.pool == 0
     led.check_conservation()
     total = sum(led.withdraw(a) for a in [*led.participants, CREATOR, P[4]])
@@ -105,7 +112,10 @@ def test_constructor_validates() -> None:
 @given(
     stakes=st.lists(st.integers(1, 10**24), min_size=3, max_size=12),
     pool=st.integers(1, 10**27),
-    acts=st.lists(st.tuples(st.booleans(), st.integers(0, 7), st.integers(1, 10**6), st.integers(0, 2)), min_size=12, max_size=12),
+    acts=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 7), st.integers(1, 10**6), st.integers(0, 2), st.booleans()),
+        min_size=12, max_size=12,
+    ),
     bps=st.tuples(*(st.integers(0, 10_000) for _ in range(4)), st.integers(0, 100), st.integers(0, 50)),
     rounds=st.integers(1, 3),
 )
@@ -122,7 +132,11 @@ def test_random_rounds_conserve_tokens(stakes, pool, acts, bps, rounds) -> None:
         assert len(active) >= 2, "ejection must leave a proposer and a voter"
         k = max(1, len(active) // 3)
         props = [ProposerEntry(parts[i], acts[i][0], acts[i][2], b"\x01" * 32) for i in active[:k]]
-        vots = [VoterEntry(parts[i], acts[i][0], acts[i][1], bytes([acts[i][3]]) * 32) for i in active[k:]]
+        # Every active participant votes; a proposer reveals (acts[i][4]) independently of submitting.
+        vots = [
+            VoterEntry(parts[i], acts[i][4] if j < k else acts[i][0], acts[i][1], bytes([acts[i][3]]) * 32)
+            for j, i in enumerate(active)
+        ]
         before = dict(led.stakes)
         result = led.finalize(props, vots, caller=parts[r % len(parts)])
         led.check_conservation()

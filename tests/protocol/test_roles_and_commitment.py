@@ -29,7 +29,7 @@ PARTS = [f"0x{(i * 0x1F3A5 + 7):040x}" for i in range(1, 11)]
         (10, 2000, False, 2),  # exact
         (4, 9999, False, 3),  # clamped to n-1
         (2, 5000, False, 1),
-        (256, 5000, False, 128),
+        (255, 5000, False, 128),  # ceil(127.5), the largest task
         (12, 5000, True, 1),  # pioneer
     ],
 )
@@ -37,7 +37,7 @@ def test_num_proposers(n: int, bps: int, pioneer: bool, k: int) -> None:
     assert num_proposers(n, bps, pioneer) == k
 
 
-@pytest.mark.parametrize(("n", "bps"), [(1, 5000), (257, 5000), (5, 0), (5, 10_000)])
+@pytest.mark.parametrize(("n", "bps"), [(1, 5000), (256, 5000), (257, 5000), (5, 0), (5, 10_000)])
 def test_num_proposers_rejects_bad_input(n: int, bps: int) -> None:
     with pytest.raises(ValidationError):
         num_proposers(n, bps, False)
@@ -54,12 +54,13 @@ def test_seed_and_ticket_match_abi_encoding() -> None:
 def test_draw_roles_orders_proposers_by_ticket_and_voters_by_participation() -> None:
     seed = round_seed(2**255 + 3, "0x" + "cd" * 20, 1)
     proposers, voters = draw_roles(seed, PARTS, 3000, pioneer=False)
-    assert len(proposers) == 3 and len(voters) == 7
+    assert len(proposers) == 3 and len(voters) == 10  # every participant votes, proposers too
     tickets = [ticket(seed, p) for p in proposers]
     assert tickets == sorted(tickets)
-    assert max(tickets) < min(ticket(seed, v) for v in voters)
-    lower = [v.lower() for v in voters]
-    assert lower == [p for p in PARTS if p in lower]  # participant order kept
+    others = [v for v in voters if v not in proposers]
+    assert len(others) == 7 and max(tickets) < min(ticket(seed, v) for v in others)
+    assert [v.lower() for v in voters] == PARTS  # participant order kept
+    assert set(proposers) <= set(voters)
     assert draw_roles(seed, PARTS, 3000, pioneer=True)[0] == proposers[:1]
     # A different seed gives a different draw (for these fixed inputs).
     assert draw_roles(round_seed(1, "0x" + "cd" * 20, 1), PARTS, 3000, False)[0] != proposers
@@ -87,13 +88,15 @@ def test_draw_roles_leaves_ejected_participants_out_and_keeps_k_while_a_voter_re
     taken = {b.lower() for b in baseline}
     out = [baseline[0].lower(), PARTS[-1] if PARTS[-1] not in taken else PARTS[-2]]
     proposers, voters = draw_roles(seed, PARTS, 5000, False, missed_last_round=[out[1]], ejected=out)
-    assert len(proposers) == 5 and len(voters) == 3  # k = ceil(10 * 50 %) still, from the 8 others
+    assert len(proposers) == 5 and len(voters) == 8  # k = ceil(10 * 50 %) still, from the 8 others
     assert not {p.lower() for p in (*proposers, *voters)} & set(out)
+    assert [v.lower() for v in voters] == [p for p in PARTS if p not in out]  # all 8 others vote
     rest = sorted((p for p in PARTS if p not in out), key=lambda a: ticket(seed, a))
     assert [p.lower() for p in proposers] == rest[:5]
-    # Five ejected: k = 5 would leave no voter, so it shrinks to 4.
+    # Five ejected: k = 5 would leave nobody who does not propose, so it shrinks to 4.
     proposers, voters = draw_roles(seed, PARTS, 5000, False, ejected=PARTS[:5])
-    assert len(proposers) == 4 and len(voters) == 1
+    assert len(proposers) == 4 and [v.lower() for v in voters] == PARTS[5:]
+    assert len(set(voters) - set(proposers)) == 1
     with pytest.raises(ValidationError, match="two participants not ejected"):  # no proposer and voter
         draw_roles(seed, PARTS[:3], 5000, False, ejected=PARTS[:2])
 

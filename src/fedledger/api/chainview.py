@@ -249,10 +249,9 @@ class ChainView:
                                                                   address in slashed),
                 reward=rewards.get(address, 0), slashed=slashed[address].amount if address in slashed else 0,
             ))
-        proposer_set = {p.lower() for p in info.proposers}
         voters = []
-        for address in participants:
-            if address.lower() in proposer_set or address in ejected:
+        for address in participants:  # every participant not ejected votes, proposers too
+            if address in ejected:
                 continue
             vote = task.vote_of(r, address)
             state = "revealed" if vote.revealed else "committed" if vote.committed else "none"

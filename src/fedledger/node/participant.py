@@ -10,10 +10,10 @@ one-process simulation calls `step()` on every node round-robin instead.
 What is due, in order (see docs/alliance-protocol.md):
 
 - Joining: join (approve + stake) once; start round 0 when enough have joined.
-- Training, round r open: as proposer, train, publish the blob, `submitUpdate`; as voter,
-  once the propose phase is over, fetch/verify/score every update, decide per update,
-  aggregate the accepted ones, store the aggregate, record the vote durably, commit; once
-  the commit phase is over, reveal. Anyone finalizes when due and starts the next round.
+- Training, round r open: as proposer, train, publish the blob, `submitUpdate`; then, as
+  every participant does (proposers too), once the propose phase is over, fetch/verify/score
+  every update, decide per update, aggregate the accepted ones, store the aggregate, record
+  the vote durably, commit; once the commit phase is over, reveal. Anyone finalizes when due and starts the next round.
 - Finished/Closed: withdraw (if asked to), then the node is done.
 
 Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`;
@@ -338,8 +338,11 @@ class Participant:
             submitted = bool(info.submitted_bitmap >> proposer_index & 1)
             if not submitted and now <= info.propose_deadline:
                 return self._propose(r, proposer_index)
-        elif self._is_joined() and not self._is_ejected(r):
-            self.memo.setdefault(r, RoundMemo()).role = "voter"
+        # Every participant not ejected votes, a proposer too (on the others' updates: its bit
+        # on its own does not count, but it names the aggregate it expects, like everyone).
+        if (proposer_index is not None or self._is_joined()) and not self._is_ejected(r):
+            if proposer_index is None:
+                self.memo.setdefault(r, RoundMemo()).role = "voter"
             committed, revealed = self._vote_status(r)
             if not committed and propose_over and now <= info.commit_deadline:
                 return self._commit(r, info)

@@ -107,7 +107,8 @@ class ProposerEntry:
 
 @dataclass(frozen=True)
 class VoterEntry:
-    """A voter of the round; bitmap and hash are only read when `revealed`."""
+    """A voter of the round (every participant not ejected, proposers too); bitmap and hash are
+    only read when `revealed`."""
 
     address: str
     revealed: bool
@@ -191,9 +192,12 @@ def _check_inputs(
         raise ValidationError("at most 255 proposers fit an accept bitmap beside one voter")
     order = {a: i for i, a in enumerate(norm_stakes)}
     out = {checksum(a) for a in ejected}
-    roles = [checksum(p.address) for p in proposers] + [checksum(v.address) for v in voters] + sorted(out)
-    if sorted(roles) != sorted(norm_stakes):
-        raise ValidationError("proposers, voters and ejected must partition the participants exactly once each")
+    voting = [checksum(v.address) for v in voters]
+    if sorted(voting + sorted(out)) != sorted(norm_stakes):
+        raise ValidationError("voters and ejected must partition the participants exactly once each (every participant not ejected votes)")
+    proposing = [checksum(p.address) for p in proposers]
+    if len(set(proposing)) != len(proposing) or not set(proposing) <= set(voting):
+        raise ValidationError("proposers must be distinct voters (a proposer votes too)")
     for p in proposers:
         if p.submitted:
             as_uint(p.num_samples, f"numSamples of {p.address}", bits=64)
@@ -222,8 +226,10 @@ def settle_round(
 
     `stakes` holds every participant's stake *before* this round, in participant order
     (insertion order of the mapping): that order breaks ties between aggregate hashes.
-    `proposers` are in proposer-index order. `ejected` are the participants ejected in
-    earlier rounds: neither proposers nor voters, untouched by the round.
+    `proposers` are in proposer-index order. `voters` are every participant not ejected,
+    proposers included: a proposer's bit on its own update is left out of that update's tally,
+    but its vote is matched against the outcome like any other. `ejected` are the participants
+    ejected in earlier rounds: neither proposers nor voters, untouched by the round.
     """
     pre, order, out = _check_inputs(rules, round_index, pool, stakes, proposers, voters, ejected)
     as_bytes32(global_hash, "global hash")
@@ -243,7 +249,8 @@ def settle_round(
     proposer_budget = distributable * rules.proposer_share_bps // BPS
     voter_budget = distributable - proposer_budget
 
-    # 3. Per-proposer stake-weighted verdicts, weights = pre-round stakes.
+    # 3. Per-proposer stake-weighted verdicts, weights = pre-round stakes; nobody judges its own.
+    own_index = {addr: i for i, (addr, _) in enumerate(props)}
     submitted_mask = 0
     for i, (_, p) in enumerate(props):
         if p.submitted:
@@ -255,7 +262,7 @@ def settle_round(
             continue
         accept_stake = reject_stake = 0
         for addr, v in vots:
-            if not v.revealed:
+            if not v.revealed or own_index.get(addr) == i:
                 continue
             if (v.accept_bitmap >> i) & 1:
                 accept_stake += pre[addr]
@@ -311,10 +318,17 @@ def settle_round(
     slashes: dict[str, int] = {}
     reasons: dict[str, int] = {}
 
+    # A round slashes a participant once: for its update if that was missing or rejected,
+    # otherwise for its vote (proposers are settled first, so their slash stands).
+    judged: set[str] = set()
+
     def slash(addr: str, bps: int, reason: int) -> None:
+        if addr in judged:  # a proposer slashed for its update (even by 0 bps) keeps that verdict
+            return
+        judged.add(addr)
         amount = pre[addr] * bps // BPS
         if amount:
-            slashes[addr] = amount  # each participant holds one role, so at most one slash
+            slashes[addr] = amount
             reasons[addr] = reason
 
     rejected_set = set(rejected)

@@ -2,12 +2,13 @@
 
 Each participant's ticket is `keccak256(abi.encode(seed_r, addr))` read as a uint256; the
 `k` lowest tickets propose, in ascending ticket order (that order is the proposer index used
-by accept bitmaps and by aggregation); everyone else votes, in participant order. Participants
+by accept bitmaps and by aggregation); every participant votes, proposers too, in participant
+order (a proposer's vote on its own update does not count: see `protocol.alliance`). Participants
 that missed their role in the previous round (no update, no revealed vote) rank after all
 others: a proposer slot then goes to someone who is there, and an absent participant proposes
 only when too few others are left. Ejected participants (stake below half of `stakeRequired`)
 take no part: the others are the only proposers and voters, and `k` (set by the task's size)
-shrinks only as far as needed to leave one voter among them.
+shrinks only as far as needed to leave one participant among them that does not propose.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from fedledger.core.errors import ValidationError
 from fedledger.protocol.encoding import abi_encode, as_bytes32, as_uint, checksum, keccak256
 
 BPS = 10_000
-MAX_PARTICIPANTS = 256
+MAX_PARTICIPANTS = 255
+"""Every participant votes, so a round's vote counters fit the contract's uint8."""
 
 
 def round_seed(prevrandao: int, task_address: str, round_index: int) -> bytes:
@@ -61,7 +63,7 @@ def draw_roles(
     missed_last_round: Collection[str] = (),
     ejected: Collection[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Split `participants` into (proposers in index order, voters in participant order).
+    """Draw (proposers in index order, voters in participant order); voters include the proposers.
 
     `missed_last_round` holds the participants that did not act in their role in the previous
     round; they are drawn after everyone else. `ejected` participants are in neither tuple.
@@ -80,7 +82,6 @@ def draw_roles(
     if k < 1:
         raise ValidationError(f"a round needs two participants not ejected, got {len(active)}")
     ranked = sorted(active, key=lambda i: (addrs[i] in late, ticket(seed, addrs[i]), i))
-    chosen = set(ranked[:k])
     proposers = tuple(addrs[i] for i in ranked[:k])
-    voters = tuple(addrs[i] for i in active if i not in chosen)
+    voters = tuple(addrs[i] for i in active)
     return proposers, voters

@@ -260,7 +260,6 @@ def _record_round(
 ) -> RoundRecord:
     task = env.task
     proposers = list(info.proposers)
-    lower = {p.lower() for p in proposers}
     verdicts: dict[str, str] = {}
     for i, p in enumerate(proposers):
         if not info.submitted_bitmap >> i & 1:
@@ -285,7 +284,7 @@ def _record_round(
     return RoundRecord(
         round=r,
         proposers=proposers,
-        voters=[n.address for n in nodes if n.address.lower() not in lower and n.address not in ejected],
+        voters=[n.address for n in nodes if n.address not in ejected],  # proposers vote too
         ejected=ejected,
         verdicts=verdicts,
         accuracy=acc,
