@@ -102,7 +102,7 @@ def test_report_serialises_and_plots(run: tuple[ArenaReport, list[dict[str, Any]
         ({"trainer_samples": [10, 20], "trainer_epochs": [1]}, "trainer_epochs"),
         ({"honest_stakes": []}, "honest"),
         ({"honest_stakes": [1]}, "min_validator_stake"),
-        ({"alliance_participants": 2}, "3..256"),
+        ({"alliance_participants": 2}, "3..255"),
         ({"validators_per_submission": 17}, "0..16"),
     ],
 )

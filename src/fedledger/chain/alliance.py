@@ -37,8 +37,6 @@ from fedledger.core.types import Digest32, as_digest
 ARTIFACT = "AllianceTask"
 #: Most proposers a round can have (the accept bitmap is a uint128 on-chain).
 MAX_PROPOSERS = 128
-#: Most participants a task can have.
-MAX_PARTICIPANTS = 256
 
 
 

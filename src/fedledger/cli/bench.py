@@ -15,6 +15,7 @@ import typer
 
 from fedledger.cli.errors import handle_errors
 from fedledger.node.behaviours import ATTACKS
+from fedledger.protocol.roles import MAX_PARTICIPANTS
 
 app = typer.Typer(help="Benchmarks: print a table and write the numbers to JSON.", no_args_is_help=True)
 
@@ -69,7 +70,7 @@ def baseline(out: Path | None = OutOption) -> None:
 def attacks(
     fractions: str = typer.Option("0.1,0.3,0.45", help="Comma-separated adversary fractions."),
     rounds: int = typer.Option(20, help="Rounds per simulation."),
-    participants: int = typer.Option(10, min=3, max=256, help="Participants per simulation."),
+    participants: int = typer.Option(10, min=3, max=MAX_PARTICIPANTS, help="Participants per simulation."),
     repeats: int = typer.Option(3, help="Seeds per cell (seed, seed + 1, ...)."),
     behaviours: str = typer.Option(",".join(ATTACKS), help="Comma-separated behaviours."),
     jobs: int = typer.Option(1, min=1, help="Simulations run at once (processes); results do not depend on it."),

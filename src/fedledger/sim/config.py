@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fedledger.core.errors import ConfigError
+from fedledger.protocol.roles import MAX_PARTICIPANTS
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS
 
@@ -78,8 +79,8 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.participants < 3:
             raise ConfigError(f"a simulation needs at least 3 participants, got {self.participants}")
-        if self.participants > 256:
-            raise ConfigError(f"an Alliance task holds at most 256 participants, got {self.participants}")
+        if self.participants > MAX_PARTICIPANTS:
+            raise ConfigError(f"an Alliance task holds at most {MAX_PARTICIPANTS} participants, got {self.participants}")
         if self.rounds < 1:
             raise ConfigError(f"rounds must be >= 1, got {self.rounds}")
         if self.public_validation_samples < 0:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fedledger.core.errors import ConfigError
+from fedledger.protocol.roles import MAX_PARTICIPANTS
 from fedledger.learning.spec import TaskSpec
 
 TOKEN = 10**18
@@ -73,8 +74,10 @@ class ArenaSimConfig:
             raise ConfigError(f"validators_per_submission must be in 0..16 (0 = all), got {self.validators_per_submission}")
         if not 0 < self.eval_fraction < 1:
             raise ConfigError(f"eval_fraction must be in (0, 1), got {self.eval_fraction}")
-        if not 3 <= self.alliance_participants <= 256:
-            raise ConfigError(f"the derived Alliance task needs 3..256 participants, got {self.alliance_participants}")
+        if not 3 <= self.alliance_participants <= MAX_PARTICIPANTS:
+            raise ConfigError(
+                f"the derived Alliance task needs 3..{MAX_PARTICIPANTS} participants, got {self.alliance_participants}"
+            )
         if self.alliance_rounds < 1:
             raise ConfigError(f"alliance_rounds must be >= 1, got {self.alliance_rounds}")
 
