@@ -12,7 +12,7 @@ A second reference separates the defence from the data the attackers take away: 
 FedAvg over only the honest proposers of the attack run's own rounds ("honest-only"), which
 is what a perfect defence reaches. The drop vs clean includes the attackers' missing data
 (30 % of it in a 30 % cell); the drop vs honest-only is what the accepted attacks cost.
-Twenty rounds by default. Each round only half the participants train (the rest vote), on
+Twenty rounds by default. Each round only half the participants train (everyone votes), on
 Dirichlet-skewed shares, so the global model swings with the draw: at ten rounds plain FedAvg
 of the same clients still moves by about 3 points from one round to the next and losing 30 %
 of the clients' data changed its final accuracy by 3.5 points on average (13 at worst, over

@@ -88,7 +88,7 @@ class RoundInfo:
     revealed_count: int
     finalized: bool
     voter_count: int
-    """Participants that vote this round: everyone neither proposing nor ejected."""
+    """Participants that vote this round: everyone not ejected, proposers included."""
 
     @property
     def proposer_count(self) -> int:

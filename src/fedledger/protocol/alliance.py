@@ -229,7 +229,7 @@ def settle_round(
     `proposers` are in proposer-index order. `voters` are every participant not ejected,
     proposers included: a proposer's bit on its own update is left out of that update's tally,
     but its vote is matched against the outcome like any other. `ejected` are the participants
-    ejected in earlier rounds: neither proposers nor voters, untouched by the round.
+    ejected in earlier rounds: they neither propose nor vote, untouched by the round.
     """
     pre, order, out = _check_inputs(rules, round_index, pool, stakes, proposers, voters, ejected)
     as_bytes32(global_hash, "global hash")

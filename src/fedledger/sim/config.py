@@ -56,13 +56,13 @@ class SimConfig:
     voter_slash_bps: int = 5000
     """A minority vote costs half the stake, like a rejected update. Honest voters decide on
     objective measurements only (node.voting), so they agree and are never the minority; the
-    minority voters are lazy and colluding ones. Two effects, both measured with the attack
-    matrix (10 nodes, 30 % attackers): (1) a cartel that voted in the pioneering round (every
-    member but the pioneer) is cut to half weight there, so three members (3 x 50) no longer
-    outweigh two honest voters (2 x 100) in a later round; at 30 % (3000 bps) they still did
-    (3 x 70 > 200) and honest voters were slashed; (2) a lazy voter is a voter in the
-    pioneering round at least, and -50 outweighs what it earns as an honest proposer in the
-    other rounds (about 7 tokens per round at the default pool)."""
+    minority voters are lazy and colluding ones. Every participant votes every round, so a
+    coalition under half of the stake is the minority from the pioneering round on: two
+    such votes leave it a quarter of its stake, below half of the requirement, and it is
+    ejected (attack matrix, 10 nodes, every coalition cell: attackers -60 to -75 tokens). A
+    lazy voter likewise loses more than it earns as an honest proposer (about 7 tokens per
+    round at the default pool). Before every participant voted, 3000 bps let a 30 % cartel
+    (3 x 70) still outweigh two honest voters (2 x 100) on a five-voter committee."""
     absent_slash_bps: int = 1000
     finalizer_bonus_bps: int = 50
     stake: int = 100 * TOKEN
