@@ -61,7 +61,7 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         uint8 distinctHashes; // distinct aggregate hashes revealed so far
         uint8 voters; // participants not ejected (all of them vote, proposers too), set at the start
         bytes32 seed;
-        uint256 proposerMask; // bit p: participant index p proposes (voters are the rest)
+        uint256 proposerMask; // bit p: participant index p proposes (and, like everyone not ejected, votes)
         uint256[4] proposerWords; // byte i (little-endian within words): participant index of proposer i
     }
 

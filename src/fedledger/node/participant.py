@@ -13,7 +13,8 @@ What is due, in order (see docs/alliance-protocol.md):
 - Training, round r open: as proposer, train, publish the blob, `submitUpdate`; then, as
   every participant does (proposers too), once the propose phase is over, fetch/verify/score
   every update, decide per update, aggregate the accepted ones, store the aggregate, record
-  the vote durably, commit; once the commit phase is over, reveal. Anyone finalizes when due and starts the next round.
+  the vote durably, commit; once the commit phase is over, reveal. Anyone finalizes when due
+  and starts the next round.
 - Finished/Closed: withdraw (if asked to), then the node is done.
 
 Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`;
@@ -340,7 +341,8 @@ class Participant:
                 return self._propose(r, proposer_index)
         # Every participant not ejected votes, a proposer too (on the others' updates: its bit
         # on its own does not count, but it names the aggregate it expects, like everyone).
-        if (proposer_index is not None or self._is_joined()) and not self._is_ejected(r):
+        # A proposer was drawn among those not ejected, so it needs no ejection read.
+        if proposer_index is not None or (self._is_joined() and not self._is_ejected(r)):
             if proposer_index is None:
                 self.memo.setdefault(r, RoundMemo()).role = "voter"
             committed, revealed = self._vote_status(r)
