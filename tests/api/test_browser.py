@@ -74,6 +74,7 @@ def test_page_renders_tasks_rounds_and_report(chromium: Path, served: str, world
     assert len(re.findall(r'<tr data-round="\d+"', rounds.group(0))) == 2
     assert 'class="badge b-accepted">accepted' in rounds.group(0) and "> absent<" in rounds.group(0)  # slash reason
     assert 'class="badge b-committed">committed' in rounds.group(0)  # the absent voter's vote state
+    assert "also proposer; its own bit does not count" in rounds.group(0)  # the pioneer votes too
     assert dom.count('aria-label="accuracy"') == 1 and dom.count("<polyline") >= 3  # accuracy + balance plots
     conn = re.search(r'<div id="conn"[^>]*>([^<]*)<', dom)
     assert conn is not None and "live" in conn.group(1)  # the event stream connected

@@ -156,7 +156,10 @@ function renderRounds(rounds) {
   const rows = rounds.map(r => {
     const props = el("ul", { class: "plain" }, ...r.proposers.map(p => el("li", {},
       `#${p.index} `, addrEl(p.address), badge(p.verdict), p.submitted ? el("span", { class: "muted", title: "update " + p.update_hash }, ` ${p.num_samples} samples`) : null)));
-    const voters = el("ul", { class: "plain" }, ...r.voters.map(v => el("li", {}, addrEl(v.voter), badge(v.state),
+    const proposerIndex = Object.fromEntries(r.proposers.map(p => [p.address, p.index]));
+    const voters = el("ul", { class: "plain" }, ...r.voters.map(v => el("li", {}, addrEl(v.voter),
+      v.voter in proposerIndex ? el("span", { class: "muted", title: "also proposer; its own bit does not count" }, ` (#${proposerIndex[v.voter]})`) : null,
+      badge(v.state),
       v.accept_bitmap !== null ? el("span", { class: "mono muted", title: v.aggregate_hash || "" }, " accept=" + v.accept_bitmap.toString(2).padStart(r.proposers.length, "0").split("").reverse().join("")) : null)),
       ...(r.ejected || []).map(a => el("li", { title: "ejected earlier: stake below half of the required stake" }, addrEl(a), badge("ejected"))));
     const rewards = el("ul", { class: "plain" }, ...Object.entries(r.rewards).map(([a, x]) => el("li", {}, addrEl(a), el("span", { class: "pos" }, " +" + tokens(x)))));
