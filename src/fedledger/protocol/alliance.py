@@ -194,7 +194,9 @@ def _check_inputs(
     out = {checksum(a) for a in ejected}
     voting = [checksum(v.address) for v in voters]
     if sorted(voting + sorted(out)) != sorted(norm_stakes):
-        raise ValidationError("voters and ejected must partition the participants exactly once each (every participant not ejected votes)")
+        raise ValidationError(
+            "voters and ejected must partition the participants exactly once each (every participant not ejected votes)"
+        )
     proposing = [checksum(p.address) for p in proposers]
     if len(set(proposing)) != len(proposing) or not set(proposing) <= set(voting):
         raise ValidationError("proposers must be distinct voters (a proposer votes too)")
