@@ -179,9 +179,15 @@ class EmbeddedViews:
     is reverted at once, and the state object is kept until a new block is mined, so
     repeated views hit warm caches.
 
-    `call` returns None whenever it cannot answer plainly (a revert, an exceptional halt, an
-    unaffordable caller, anything unexpected): the caller then takes the ordinary web3 path,
-    which reproduces and decodes the failure, so errors look the same either way.
+    A view is run as a bare message call, not as a spoofed transaction: the transaction
+    machinery around it (intrinsic gas, buying and refunding gas, nonce and balance checks,
+    access-list warm-up) changes nothing a view returns and cost about 0.8 ms of a 1.8 ms
+    call on a fresh block. The caller need not be able to pay for gas, as with `eth_call`
+    on a node.
+
+    `call` returns None whenever it cannot answer plainly (a revert, an exceptional halt,
+    anything unexpected): the caller then takes the ordinary web3 path, which reproduces and
+    decodes the failure, so errors look the same either way.
     """
 
     def __init__(self, provider: Any) -> None:
@@ -208,24 +214,15 @@ class EmbeddedViews:
 
     def call(self, to: bytes, data: bytes, sender: bytes) -> bytes | None:
         """Return data of a call from `sender` to `to` (canonical addresses), or None."""
-        from eth.vm.spoof import SpoofTransaction
+        from eth.vm.message import Message
 
         try:
-            vm, state, header = self._warm_state()
-            unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
-                chain_id=self._backend.chain.chain_id,
-                nonce=state.get_nonce(sender),
-                max_priority_fee_per_gas=0,
-                max_fee_per_gas=header.base_fee_per_gas,
-                gas=header.gas_limit,
-                to=to,
-                value=0,
-                data=data,
-                access_list=(),
-            )
+            _, state, header = self._warm_state()
+            message = Message(gas=header.gas_limit, to=to, sender=sender, value=0, data=data, code=state.get_code(to))
+            context = state.get_transaction_context_class()(gas_price=header.base_fee_per_gas, origin=sender)
             snapshot = state.snapshot()
             try:
-                computation = state.apply_transaction(SpoofTransaction(unsigned, from_=sender))
+                computation = state.computation_class.apply_message(state, message, context)
             finally:
                 state.revert(snapshot)
         except Exception:  # noqa: BLE001 - any surprise: let the reference path answer

@@ -10,12 +10,22 @@ from fedledger.cli.chain import chain
 from fedledger.cli.dashboard import dashboard
 from fedledger.cli.demo import demo
 from fedledger.cli.fund import fund
+from fedledger.node.memory import retain_freed_memory
 
 app = typer.Typer(
     help="fedledger: incentivised, verifiable, decentralised federated learning on an EVM chain.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _process_setup() -> None:
+    """Every command runs nodes, a simulation or a benchmark of them in this process: keep
+    their per-round model-sized temporaries on mapped pages (`fedledger.node.memory`)."""
+    retain_freed_memory()
+
+
 app.command(name="demo")(demo)
 app.command(name="chain")(chain)
 app.command(name="fund")(fund)

@@ -10,6 +10,7 @@ import sys
 
 from fedledger.core.errors import FedledgerError
 from fedledger.node.behaviours import BEHAVIOURS
+from fedledger.node.memory import retain_freed_memory
 from fedledger.node.runner import run_node
 
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    retain_freed_memory()
     try:
         summary = run_node(
             args.rpc_url, args.keystore, args.password_file, args.task, args.data, args.storage,

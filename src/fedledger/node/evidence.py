@@ -103,6 +103,13 @@ class RoundEvidence:
             self._global_flat = self.learner.flatten(self.global_state)
         return self._global_flat
 
+    def _delta_to(self, state: Any) -> np.ndarray:
+        """flatten(state) - global, subtracted in place: the same bits as the expression
+        without a second model-sized array (8 MB for the reference CNN) per delta."""
+        flat = self.learner.flatten(state)
+        flat -= self._flat_global()
+        return flat
+
     def _timed(self, start: float, part: str = "aggregate") -> None:
         self._timings[part] = self._timings.get(part, 0.0) + time.perf_counter() - start
 
@@ -120,8 +127,7 @@ class RoundEvidence:
 
     def _deltas_of(self, subset: Subset) -> dict[int, np.ndarray]:
         if not self._deltas:
-            base = self._flat_global()
-            self._deltas.update({i: self.learner.flatten(state) - base for i, (state, _) in self.valid.items()})
+            self._deltas.update({i: self._delta_to(state) for i, (state, _) in self.valid.items()})
         return {i: self._deltas[i] for i in subset}
 
     def direction(self, subset: Subset) -> dict[int, float]:
@@ -135,7 +141,11 @@ class RoundEvidence:
         """How the members' deltas relate to the previous global step (None: there is none)."""
         if self._previous_step is None:
             prev = self._previous_global()
-            step = None if prev is None else self._flat_global() - self.learner.flatten(prev)
+            step = None
+            if prev is not None:  # global - prev as -(prev - global): equal values, bit for bit
+                # but the sign of an exact zero, which no dot product below can tell apart
+                step = self._delta_to(prev)
+                np.negative(step, out=step)
             self._previous_step = (step,)
         step = self._previous_step[0]
         if step is None:
@@ -163,7 +173,7 @@ class RoundEvidence:
                 present = int(np.unique(public.y).size)
                 known_share = float(known.sum()) / present if present else None
             self._reference = _ReferenceStep(
-                whole=self.learner.flatten(trained) - self._flat_global(),
+                whole=self._delta_to(trained),
                 head=flat64(trained[head]) - flat64(global_state[head]),
                 directions=directions,
                 known_share=known_share,
