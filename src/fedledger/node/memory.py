@@ -24,18 +24,22 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 """mallopt parameter numbers from glibc's malloc.h."""
 MMAP_THRESHOLD_BYTES = 512 * 1024 * 1024
-"""Blocks up to this size come from the heap. glibc caps the setting at HEAP_MAX (32 MiB on
-64-bit builds) for its dynamic adjustment only; an explicit value is honoured."""
+"""Blocks up to this size come from the heap: a float64 flatten of up to 64M parameters."""
+FALLBACK_MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
+"""Tried when the first value is refused: some glibc releases accept at most half their
+HEAP_MAX_SIZE (64 MiB on 64-bit builds). It still covers the 1M-parameter reference's 8 MB."""
 TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES
 """Free memory at the top of the heap is returned to the kernel only above this."""
 
 _applied: bool | None = None
+mmap_threshold: int | None = None
+"""The threshold this process set, once `retain_freed_memory` succeeded."""
 
 
 def retain_freed_memory() -> bool:
     """Apply the thresholds once per process; True if the C library took them (glibc only;
     elsewhere the allocator is left as it is and False is returned)."""
-    global _applied
+    global _applied, mmap_threshold
     if _applied is not None:
         return _applied
     _applied = False
@@ -48,7 +52,11 @@ def retain_freed_memory() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    for threshold in (MMAP_THRESHOLD_BYTES, FALLBACK_MMAP_THRESHOLD_BYTES):
+        if mallopt(M_MMAP_THRESHOLD, threshold):
+            mmap_threshold = threshold
+            break
+    _applied = mmap_threshold is not None and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
     if not _applied:
         log.debug("mallopt refused the mmap/trim thresholds; the allocator keeps its defaults")
     return _applied
