@@ -102,6 +102,22 @@ def test_pipelined_sends_use_consecutive_nonces(token_setup: Any) -> None:
     assert client.call(token.functions.balanceOf(alice.address)) == sum(range(1, 13))
 
 
+def test_stats_count_views_and_transactions_by_every_path(token_setup: Any) -> None:
+    """`stats` is what the overhead benchmark splits the chain time with: every view and
+    every transaction counts once, whether sent and awaited together or apart."""
+    client, token, owner = token_setup.client, token_setup.token, token_setup.owner
+    alice = client.new_account()
+    before = client.stats.snapshot()
+    client.transact(token.functions.transfer(alice.address, 1), owner)
+    hashes = client.send_many([token.functions.transfer(alice.address, 2)] * 3, owner, gas=80_000)
+    client.wait_all(hashes)
+    assert client.call(token.functions.balanceOf(alice.address)) == 7
+    client.call(token.functions.balanceOf(alice.address))  # a cache hit still counts as a view
+    spent = client.stats.since(before)
+    assert (spent.transactions, spent.views) == (4, 2)
+    assert spent.transaction_s > 0 and spent.view_s > 0
+
+
 def test_one_failure_in_a_batch_raises_after_all_are_mined(token_setup: Any) -> None:
     client, token, owner = token_setup.client, token_setup.token, token_setup.owner
     alice = client.new_account()

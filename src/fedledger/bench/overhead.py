@@ -9,8 +9,9 @@ part plain FedAvg pays too), voter evaluation, storage (serialise, hash, put/get
 aggregation (FedAvg of accepted updates, direction screen, cosines), the public reference
 step (every voter trains the global model on the spec's public set and runs one class-feature
 pass over it: vote rule step 6) and chain (EVM views and transactions plus the node's own
-logic); with the transaction count per round this says where the overhead goes and what the
-embedded EVM costs per transaction. `reference_share` is the reference step's seconds over
+logic), and the chain part again into views, transactions and the node's own logic, with the
+counts of both per round: this says where the overhead goes and what the embedded EVM costs
+per transaction and per view. `reference_share` is the reference step's seconds over
 plain FedAvg's: the part of the ratio the public-set defence alone costs, whatever the chain
 does (per round it trains V voters x |public set| samples against P proposers x their
 training samples).
@@ -40,6 +41,9 @@ from fedledger.sim.config import SimConfig
 from fedledger.sim.engine import TIMED_PARTS, run_simulation
 
 PARTS = (*TIMED_PARTS, "chain")
+CHAIN_PARTS = ("views", "transactions", "logic")
+"""The chain part split: views, transactions (estimate, sign, send, receipt) and the node's own
+code around them."""
 REFERENCE_PARTICIPANTS = 8
 REFERENCE_MIN_TRAIN = 2000
 """BENCHMARKS.md: >= 2,000 training samples per participant."""
@@ -60,6 +64,8 @@ def _measure(config: SimConfig) -> dict[str, Any]:
     train_s = sum(r.breakdown.get("train", 0.0) for r in records)
     breakdown = {part: sum(r.breakdown.get(part, 0.0) for r in records) / rounds for part in PARTS}
     overhead = (protocol_s - baseline_s) / rounds
+    views = sum(r.views for r in records)
+    split = {part: sum(r.chain_split.get(part, 0.0) for r in records) / rounds for part in CHAIN_PARTS}
     return {
         "dataset": config.dataset,
         "participants": config.participants,
@@ -74,6 +80,10 @@ def _measure(config: SimConfig) -> dict[str, Any]:
         "reference_share": breakdown["reference"] / (baseline_s / rounds) if baseline_s else None,
         "transactions_per_round": tx_count / rounds,
         "chain_ms_per_transaction": 1000 * breakdown["chain"] / (tx_count / rounds) if tx_count else None,
+        "chain_split_s_per_round": split,
+        "views_per_round": views / rounds,
+        "ms_per_view": 1000 * split["views"] * rounds / views if views else None,
+        "ms_per_transaction": 1000 * split["transactions"] * rounds / tx_count if tx_count else None,
         "min_train_samples": min(p.num_train for p in rep.participants),
         "final_accuracy": rep.final_accuracy,
         "baseline_accuracy": rep.final_baseline_accuracy,
@@ -143,7 +153,7 @@ def run_overhead(
     table = Table(title="protocol overhead vs plain FedAvg (same run, one machine, rounds >= 1)")
     for col in (
         "workload", "protocol s/round", "FedAvg s/round", "ratio", "work ratio", "overhead s/round/node", *PARTS, "tx/round",
-        "chain ms/tx", "accuracy",
+        "ms/tx", "views/round", "ms/view", "logic s", "accuracy",
     ):
         table.add_column(col)
     for name, row in result.items():
@@ -154,7 +164,10 @@ def run_overhead(
             f"{row['protocol_work_ratio']:.3f}" if row["protocol_work_ratio"] else "-",
             f"{row['overhead_s_per_round_per_participant']:.3f}",
             *(f"{parts[p]:.2f}" for p in PARTS), f"{row['transactions_per_round']:.0f}",
-            f"{row['chain_ms_per_transaction']:.0f}" if row["chain_ms_per_transaction"] else "-",
+            f"{row['ms_per_transaction']:.1f}" if row["ms_per_transaction"] else "-",
+            f"{row['views_per_round']:.0f}",
+            f"{row['ms_per_view']:.2f}" if row["ms_per_view"] else "-",
+            f"{row['chain_split_s_per_round']['logic']:.2f}",
             f"{row['final_accuracy']:.3f}",
         )
     Console(width=max(Console().width, 200)).print(table)

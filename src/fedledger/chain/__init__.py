@@ -5,13 +5,14 @@ Typed contract wrappers (token, factory, alliance) build on `ChainClient`; nothi
 """
 
 from fedledger.chain.artifacts import Artifact, artifact_names, load_artifact
-from fedledger.chain.client import ChainClient
+from fedledger.chain.client import ChainClient, ChainStats
 from fedledger.chain.errors import ErrorRegistry, artifact_error_registry
 from fedledger.core.errors import RevertError
 
 __all__ = [
     "Artifact",
     "ChainClient",
+    "ChainStats",
     "ErrorRegistry",
     "RevertError",
     "artifact_error_registry",

@@ -12,11 +12,13 @@ custom error, its arguments and its NatSpec notice.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import requests
@@ -79,6 +81,51 @@ _MISS = object()
 """`_fast_view`'s "no answer" (None is a legitimate decoded value)."""
 
 
+@dataclass
+class ChainStats:
+    """What this client's callers spent on the chain, cumulative: views (count and seconds,
+    cache hits included) and transactions (count; seconds to estimate, sign, send and wait
+    for the receipt). The overhead benchmark splits the protocol's chain time with it."""
+
+    views: int = 0
+    view_s: float = 0.0
+    transactions: int = 0
+    transaction_s: float = 0.0
+
+    def snapshot(self) -> ChainStats:
+        return replace(self)
+
+    def since(self, earlier: ChainStats) -> ChainStats:
+        return ChainStats(
+            self.views - earlier.views, self.view_s - earlier.view_s,
+            self.transactions - earlier.transactions, self.transaction_s - earlier.transaction_s,
+        )
+
+    def add(self, other: ChainStats) -> None:
+        self.views += other.views
+        self.view_s += other.view_s
+        self.transactions += other.transactions
+        self.transaction_s += other.transaction_s
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _charged_to_transactions(method: _Method) -> _Method:
+    """Add the method's seconds to `stats.transaction_s` (estimating, sending and waiting are
+    separate helpers; every way of transacting goes through them)."""
+
+    @functools.wraps(method)
+    def timed(self: ChainClient, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.stats.transaction_s += time.perf_counter() - start
+
+    return cast(_Method, timed)
+
+
 class ChainClient:
     """A connection to one chain plus the local signing, nonce and fee state for it."""
 
@@ -97,6 +144,7 @@ class ChainClient:
         self._receipt_cache: dict[bytes, TxReceipt] = {}
         self._rejections: tuple[type[Exception], ...] = embedded_rejections() if is_embedded else ()
         self._views: EmbeddedViews | None = EmbeddedViews(w3.provider) if is_embedded else None
+        self.stats = ChainStats()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -222,6 +270,10 @@ class ChainClient:
         payloads = [(fn.address, _encode(fn)) for fn in fns]
         if self.is_embedded:
             return [self._send_tx(to, data, sender, gas=gas, value=value) for to, data in payloads]
+        return self._send_batched(payloads, sender, gas, value)
+
+    @_charged_to_transactions
+    def _send_batched(self, payloads: list[tuple[str, bytes]], sender: LocalAccount, gas: int, value: int) -> list[HexBytes]:
         if gas <= 0:
             raise ValidationError(f"gas must be positive, got {gas}")
         hashes: list[HexBytes] = []
@@ -246,6 +298,7 @@ class ChainClient:
                         )
                     hashes.append(HexBytes(resp["result"]))
                     accepted += 1
+                    self.stats.transactions += 1
                 self._nonces[address] = nonce + accepted
         return hashes
 
@@ -272,6 +325,14 @@ class ChainClient:
 
     def call(self, fn: ContractFunction, sender: str | None = None, block: int | str = "latest") -> Any:
         """A read-only call; reverts become decoded `RevertError`s."""
+        start = time.perf_counter()
+        try:
+            return self._call(fn, sender, block)
+        finally:
+            self.stats.views += 1
+            self.stats.view_s += time.perf_counter() - start
+
+    def _call(self, fn: ContractFunction, sender: str | None, block: int | str) -> Any:
         # An explicit `from` spares web3's eth-tester middleware a slow `eth_accounts` lookup.
         frm = _checksum(sender) if sender else self._view_caller()
         params: TxParams = {"from": frm}
@@ -424,6 +485,7 @@ class ChainClient:
         tx_hash = self._send_tx(to, data, sender, gas=gas, value=value)
         return self.wait_all([tx_hash])[0]
 
+    @_charged_to_transactions
     def _estimate(self, to: str | None, data: bytes, frm: str, value: int) -> int:
         params: TxParams = {"from": frm, "data": HexBytes(data), "value": value}  # type: ignore[typeddict-item]
         if to:
@@ -438,6 +500,7 @@ class ChainClient:
         with self._decoding_reverts("gas estimate"):
             return int(self.w3.eth.estimate_gas(params))
 
+    @_charged_to_transactions
     def _send_tx(self, to: str | None, data: bytes, sender: LocalAccount, *, gas: int, value: int) -> HexBytes:
         if gas <= 0:
             raise ValidationError(f"gas must be positive, got {gas}")
@@ -471,6 +534,7 @@ class ChainClient:
                 self._nonces.pop(address, None)
                 raise
             self._nonces[address] = nonce + 1
+            self.stats.transactions += 1
             self._view_cache.clear()
             if self.is_embedded:
                 # eth-tester finds a receipt by scanning blocks back from the head, so a
@@ -520,6 +584,7 @@ class ChainClient:
             self._fee_fields()
         return int(self._block_gas_limit or 30_000_000)
 
+    @_charged_to_transactions
     def _collect_receipts(self, hashes: list[HexBytes], timeout_s: float) -> list[TxReceipt]:
         found: dict[bytes, TxReceipt] = {}
         deadline = time.monotonic() + timeout_s

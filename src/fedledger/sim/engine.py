@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fedledger.chain import ChainStats
 from fedledger.core.errors import FedledgerError
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
@@ -192,11 +193,14 @@ def _drive(
     task = env.task
     round_started = time.perf_counter()
     before = _node_timings(nodes)
+    chain_spent = ChainStats()  # the nodes' steps only, not this loop's own reads
     idle_sweeps = 0
     while not all(n.done for n in nodes):
         progressed = False
         for node in nodes:
+            stats_before = env.client.stats.snapshot()
             action = node.step()
+            chain_spent.add(env.client.stats.since(stats_before))
             if action in ("idle", "done"):
                 continue
             progressed = True
@@ -221,6 +225,13 @@ def _drive(
                     "reference": spent["reference"],
                     "chain": spent["step"] - sum(spent[part] for part in TIMED_PARTS),
                 }
+                record.views = chain_spent.views
+                record.chain_split = {
+                    "views": chain_spent.view_s,
+                    "transactions": chain_spent.transaction_s,
+                    "logic": record.breakdown["chain"] - chain_spent.view_s - chain_spent.transaction_s,
+                }
+                chain_spent = ChainStats()
                 report.rounds.append(record)
                 emit({"event": "round", **_summary(record, report)})
                 before = _node_timings(nodes)

@@ -66,6 +66,11 @@ class RoundRecord:
     hash, put/get blobs), aggregate (FedAvg, direction screen, cosines), reference (the
     voters' public reference step: training on the public set and its class-feature pass)
     and chain (views, transactions and the node's own logic: the rest)"""
+    views: int = 0
+    """chain views the nodes' steps made in this round (client-side cache hits included)"""
+    chain_split: dict[str, float] = field(default_factory=dict)
+    """`breakdown["chain"]` split into views, transactions (estimate, sign, send, receipt)
+    and logic (the node's own code between them: validation, vote bookkeeping)"""
 
 
 @dataclass
