@@ -85,7 +85,9 @@ _MISS = object()
 class ChainStats:
     """What this client's callers spent on the chain, cumulative: views (count and seconds,
     cache hits included) and transactions (count; seconds to estimate, sign, send and wait
-    for the receipt). The overhead benchmark splits the protocol's chain time with it."""
+    for the receipt). The overhead benchmark splits the protocol's chain time with it. Not
+    locked: diagnostic counts, exact when one thread at a time uses the client (as the
+    simulation does)."""
 
     views: int = 0
     view_s: float = 0.0
