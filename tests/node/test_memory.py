@@ -52,6 +52,7 @@ def test_it_is_applied_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(memory, "_applied", None)
     monkeypatch.setattr(memory, "mmap_threshold", None)
+    monkeypatch.delenv(memory.OPT_OUT_ENV, raising=False)
     monkeypatch.setattr(memory.platform, "system", lambda: "Linux")
     monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("glibc", "2.36"))
     monkeypatch.setattr(memory.ctypes, "CDLL", lambda name: _FakeLibc())
@@ -65,6 +66,14 @@ def test_it_is_applied_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_other_c_libraries_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory, "_applied", None)
+    monkeypatch.delenv(memory.OPT_OUT_ENV, raising=False)
     monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("", ""))
     monkeypatch.setattr(memory.ctypes, "CDLL", lambda name: pytest.fail("no C library should be loaded"))
+    assert memory.retain_freed_memory() is False
+
+
+def test_operators_can_opt_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "_applied", None)
+    monkeypatch.setenv(memory.OPT_OUT_ENV, "0")
+    monkeypatch.setattr(memory.ctypes, "CDLL", lambda name: pytest.fail("the allocator should be left alone"))
     assert memory.retain_freed_memory() is False

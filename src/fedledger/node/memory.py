@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import platform
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ HEAP_MAX_SIZE (64 MiB on 64-bit builds). It still covers the 1M-parameter refere
 TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES
 """Free memory at the top of the heap is returned to the kernel only above this."""
 
+OPT_OUT_ENV = "FEDLEDGER_RETAIN_FREED_MEMORY"
+"""Set to 0 to leave the allocator alone (a host short of memory trades the speed back)."""
+
 _applied: bool | None = None
 mmap_threshold: int | None = None
 """The threshold this process set, once `retain_freed_memory` succeeded."""
@@ -38,11 +42,14 @@ mmap_threshold: int | None = None
 
 def retain_freed_memory() -> bool:
     """Apply the thresholds once per process; True if the C library took them (glibc only;
-    elsewhere the allocator is left as it is and False is returned)."""
+    elsewhere, or with `FEDLEDGER_RETAIN_FREED_MEMORY=0`, the allocator is left as it is and
+    False is returned)."""
     global _applied, mmap_threshold
     if _applied is not None:
         return _applied
     _applied = False
+    if os.environ.get(OPT_OUT_ENV, "1").strip() == "0":
+        return False
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:
