@@ -193,20 +193,18 @@ class EmbeddedViews:
     def __init__(self, provider: Any) -> None:
         self._backend = provider.ethereum_tester.backend
         self._key: tuple[int, bytes] | None = None
-        self._vm: Any = None
         self._state: Any = None
         self._header: Any = None
 
-    def _warm_state(self) -> tuple[Any, Any, Any]:
+    def _warm_state(self) -> tuple[Any, Any]:
         chain = self._backend.chain
         # The pending header's parent is the latest mined block: it changes with every
         # mined block, time travel, snapshot revert or reset, and only then.
         key = (id(chain), bytes(chain.header.parent_hash))
         if key != self._key:
             header = chain.get_canonical_head()
-            vm = chain.get_vm(at_header=header)
-            self._vm, self._state, self._header, self._key = vm, vm.state, header, key
-        return self._vm, self._state, self._header
+            self._state, self._header, self._key = chain.get_vm(at_header=header).state, header, key
+        return self._state, self._header
 
     def latest_timestamp(self) -> int:
         """Timestamp of the latest mined block (eth-tester's "latest"), without web3."""
@@ -217,7 +215,7 @@ class EmbeddedViews:
         from eth.vm.message import Message
 
         try:
-            _, state, header = self._warm_state()
+            state, header = self._warm_state()
             message = Message(gas=header.gas_limit, to=to, sender=sender, value=0, data=data, code=state.get_code(to))
             context = state.get_transaction_context_class()(gas_price=header.base_fee_per_gas, origin=sender)
             snapshot = state.snapshot()
