@@ -747,6 +747,31 @@ contract AllianceTask is IAllianceTask, Initializable, ReentrancyGuard {
         v.voterCount = rd.voters;
     }
 
+    /// @notice The proposers of round `round` and what each submitted (zero hash and count if
+    /// nothing), in proposer-index order: everything a voter reads about a round's updates.
+    /// @param round A started round.
+    /// @return proposers The proposers' addresses.
+    /// @return updateHashes Each proposer's update digest.
+    /// @return numSamples Each proposer's declared sample count.
+    function updatesOf(uint256 round)
+        external
+        view
+        returns (address[] memory proposers, bytes32[] memory updateHashes, uint64[] memory numSamples)
+    {
+        _requireStarted(round);
+        Round storage rd = _rounds[round];
+        proposers = _proposerList(rd);
+        uint256 k = proposers.length;
+        updateHashes = new bytes32[](k);
+        numSamples = new uint64[](k);
+        uint256 submitted = rd.submitted;
+        for (uint256 i; i < k; ++i) {
+            if ((submitted >> i) & 1 == 0) continue;
+            updateHashes[i] = _updateHashes[round][i];
+            numSamples[i] = uint64(_samples[round][i >> 2] >> ((i & 3) << 6));
+        }
+    }
+
     /// @notice Role of `account` in round `round` (None for non-participants; Ejected from the
     /// round after its ejection on).
     /// @param round A started round.

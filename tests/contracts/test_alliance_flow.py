@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from fedledger.chain import ChainClient
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.factory import deploy_stack
+from fedledger.core.errors import RevertError
 from fedledger.core.records import AllianceConfig, Role, SlashReason, TaskStatus
 from fedledger.protocol import (
     AllianceLedger,
@@ -78,6 +81,16 @@ def test_core_flow_matches_the_mirror(chain_client: ChainClient) -> None:
         absent = {others[j] for j in absent_voters}
         for i, p in enumerate(props):
             task.submit_update(r, i, bytes([0x30 + i]) * 32, 100 * (i + 1), by[p])
+            # updatesOf: the proposers in order, what each submitted so far, zeros for the rest
+            seen = task.round_updates(r)
+            assert seen.proposers == props
+            assert [(u.update_hash, u.num_samples) for u in seen.updates] == [
+                (bytes([0x30 + j]) * 32, 100 * (j + 1)) if j <= i else (bytes(32), 0) for j in range(len(props))
+            ]
+            assert seen.updates == tuple(task.update_of(r, j) for j in range(len(props)))
+        with pytest.raises(RevertError) as not_started:
+            task.round_updates(r + 1)
+        assert not_started.value.error_name == "AllianceTaskWrongRound"
         for j, v in enumerate(voters):
             salt = bytes([j + 1]) * 32
             task.commit_vote(r, vote_commitment(r, v, verdict, vote_hash[v], salt), by[v])

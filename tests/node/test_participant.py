@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +60,81 @@ def test_spec_fetched_by_hash_must_be_canonical(tmp_path: Path) -> None:
     pretty = store.put(spec.model_dump_json(indent=2).encode())
     with pytest.raises(IntegrityError, match="canonical"):
         fetch_spec(store, digest_of(pretty))
+
+
+def _small_task(tmp_path: Path, rounds: int) -> tuple[Any, list[Participant]]:
+    config = SimConfig(participants=4, rounds=rounds, proposer_ratio_bps=2500)
+    spec = make_spec(config)
+    data = make_sim_data(spec, 4, config.alpha, 0, 0.2)
+    store = LocalStore(tmp_path / "store")
+    store.put(spec.canonical_json())
+    env = setup(config, spec.spec_digest(), 4)
+    nodes = [Participant(env.task, store, a, d, tmp_path / a.address) for a, d in zip(env.accounts, data.shares)]
+    return env, nodes
+
+
+def _step_until(nodes: list[Participant], prefix: str, times: int = 1) -> None:
+    """Step the nodes round-robin (each reading afresh) until `times` actions start with `prefix`."""
+    seen = 0
+    for _ in range(200):
+        for node in nodes:
+            if node.step().startswith(prefix):
+                seen += 1
+                if seen == times:
+                    return
+    raise AssertionError(f"no {prefix!r} action after 200 sweeps")
+
+
+def test_observed_nodes_commit_without_reading_the_round_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `observe()`, a node's own actions use what it observed, even though the other
+    nodes' commits changed the round in between: one `roundInfo` read per block serves all."""
+    env, nodes = _small_task(tmp_path, rounds=1)
+    _step_until(nodes, "submitted update")  # round 0 has one proposer: its phase is over now
+    for node in nodes:
+        node.observe()
+
+    def no_reads(*_args: Any) -> None:
+        raise AssertionError("roundInfo read after observe()")
+
+    monkeypatch.setattr(env.task, "round_info", no_reads)
+    monkeypatch.setattr(env.task, "round_count", no_reads)
+    assert [node.step() for node in nodes] == ["committed vote for round 0"] * 4
+    monkeypatch.undo()
+    assert env.task.round_info(0).committed_count == 4
+
+
+def test_observed_nodes_recheck_actions_anyone_may_take(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every node observes that the reveal phase is over; only the first finalizes, the next
+    one checks afresh and starts round 1, and nobody sends a transaction that reverts."""
+    env, nodes = _small_task(tmp_path, rounds=2)
+    _step_until(nodes, "revealed vote", times=4)
+    for node in nodes:
+        node.observe()
+    caplog.set_level(logging.INFO, logger="fedledger.node.participant")
+    actions = [node.step() for node in nodes]
+    assert actions[:2] == ["finalized round 0", "started round 1"]
+    assert not any(a.startswith(("finalized", "started")) for a in actions[2:])
+    assert "not needed" not in caplog.text
+    assert env.task.current_round() == 1 and env.task.round_info(0).finalized
+
+
+def test_a_vote_committed_from_another_state_dir_is_never_opened_with_a_new_salt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a vote record a node assumes it has not committed (no chain read). If the same
+    key did commit from elsewhere, the commit reverts; the node sets its new record aside
+    instead of revealing it, and the original state dir still reveals the real vote."""
+    env, nodes = _small_task(tmp_path, rounds=1)
+    _step_until(nodes, "committed vote")
+    original = next(n for n in nodes if env.task.vote_of(0, n.address).committed)
+    i = nodes.index(original)
+    twin = Participant(env.task, original.store, env.accounts[i], original.data, tmp_path / "elsewhere")
+    caplog.set_level(logging.ERROR, logger="fedledger.node.participant")
+    assert twin.step() == "idle"
+    assert "already committed in round 0 from elsewhere" in caplog.text
+    assert twin.state.load_vote(0) is None and (twin.state.dir / "vote-0.orphan.json").exists()
+    _step_until(nodes, "committed vote", times=3)  # the commit phase is over now
+    assert twin.step() == "idle"  # committed, but no record to open it with: it does not reveal
+    assert not env.task.vote_of(0, original.address).revealed
+    _step_until(nodes, "revealed vote", times=4)
+    assert env.task.vote_of(0, original.address).revealed

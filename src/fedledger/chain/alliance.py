@@ -27,6 +27,7 @@ from fedledger.core.records import (
     Role,
     RoundInfo,
     RoundSettlement,
+    RoundUpdates,
     SlashReason,
     TaskStatus,
     UpdateInfo,
@@ -196,6 +197,15 @@ class AllianceTaskClient(TaskContractClient):
             revealed_count=int(n_rev),
             finalized=bool(finalized),
             voter_count=int(n_voters),
+        )
+
+    def round_updates(self, round_: int) -> RoundUpdates:
+        """The proposers of round `round_` and their submissions, in one call."""
+        proposers, hashes, samples = self.client.call(self.fn.updatesOf(checked_uint(round_, "round")))
+        return RoundUpdates(
+            round=round_,
+            proposers=tuple(str(p) for p in proposers),
+            updates=tuple(UpdateInfo(update_hash=bytes(h), num_samples=int(n)) for h, n in zip(hashes, samples)),
         )
 
     def role_of(self, round_: int, address: str) -> Role:

@@ -105,6 +105,16 @@ class RoundInfo:
 
 
 @dataclass(frozen=True)
+class RoundUpdates:
+    """A round's proposers and their submissions (`updatesOf`), in proposer-index order."""
+
+    round: int
+    proposers: tuple[str, ...]
+    updates: tuple[UpdateInfo, ...]
+    """One per proposer; a zero hash where it submitted nothing."""
+
+
+@dataclass(frozen=True)
 class UpdateInfo:
     """A proposer's submission; `update_hash` is all zeros when it did not submit."""
 

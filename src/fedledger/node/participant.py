@@ -20,10 +20,21 @@ What is due, in order (see docs/alliance-protocol.md):
 Races ("anyone may" actions two nodes attempt at once) surface as a decoded `RevertError`;
 the loser logs it and moves on.
 
-Chain reads per polling step: `status`, `roundCount`, `roundInfo` (identical for every node,
-so the embedded chain's view cache answers all but the first after each transaction) and the
-block time. The node's own join and vote state is read once and then tracked from its own
-transactions, because nobody else can change it.
+Chain reads per polling step: `roundInfo` (identical for every node, so the embedded chain's
+view cache answers all but the first read of a block) and the block time; `roundCount` only
+once the round it knows is finalized, `status` only past the task's lifecycle. Per round, once:
+the global model hash, and for a voter the round's proposers and updates (`updatesOf`). The
+node's own join and vote state is read once and then tracked from its own transactions,
+because nobody else can change it.
+
+`observe()` does a step's reads without acting. The one-process simulation observes every
+node before stepping any of them, as nodes of a real network all see the same new block, and
+`step()` then acts on that observation even if other nodes' transactions came in between.
+That is sound because what a node does on its own (submit, commit, reveal) depends only on
+conditions that never turn back (a phase once over stays over; deadlines are fixed; the chain
+time is read fresh) and on its own vote, which only it changes. An action anyone may take
+(finalize, start the next round) is re-checked against fresh state first, so nodes do not race
+each other into reverts.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from typing import Any
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
 from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
-from fedledger.core.records import Role, TaskStatus
+from fedledger.core.records import Role, RoundInfo, RoundUpdates, TaskStatus
 from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
 from fedledger.learning.spec import TaskSpec
@@ -126,6 +137,12 @@ class Participant:
         self._validation: tuple[Dataset | None] | None = None
         self._head_key: str | None = None
         self._models: dict[bytes, Any] = {}
+        self._round_globals: dict[int, bytes] = {}
+        """round -> the global model hash during that round (it changes only at finalization)."""
+        self._round_updates: dict[int, RoundUpdates] = {}
+        """round -> its proposers and updates, read once the propose phase is over (final then)."""
+        self._observed: tuple[int, RoundInfo] | None = None
+        """What `observe()` read for the next step, if it has not been used yet."""
         self._joined = False
         """True once this node's join is known (own tx or a chain read); joining is final."""
         self._ejected = False
@@ -204,9 +221,16 @@ class Participant:
                 self._models.pop(next(iter(self._models)))
         return self._models[digest]
 
-    def _global(self) -> tuple[bytes, Any, bool]:
-        """(hash, state, pioneer?) of the current global model; a fresh model if none yet."""
-        digest = bytes(self.task.global_model_hash())
+    def _global(self, round_: int | None = None) -> tuple[bytes, Any, bool]:
+        """(hash, state, pioneer?) of the current global model; a fresh model if none yet.
+
+        Given an open round, its hash is read once per round: only finalizing it changes it."""
+        if round_ is None:
+            digest = bytes(self.task.global_model_hash())
+        else:
+            if round_ not in self._round_globals:
+                self._round_globals = {round_: bytes(self.task.global_model_hash())}
+            digest = self._round_globals[round_]
         if digest == ZERO_DIGEST:
             return digest, self.learner.initial_state(), True
         return digest, self._model(digest), False
@@ -248,25 +272,91 @@ class Participant:
         finally:
             self.timings["step"] += time.perf_counter() - start
 
-    def _step(self) -> str:
-        # While training, the status can only change by the last round's finalization (seen
-        # in roundInfo) or by `close()`, which nobody may call before createdAt +
-        # maxLifecycle: until then a polling step needs no `status` read.
+    def observe(self) -> None:
+        """Do the reads of the next `step()` now, so that it can act on them later (see the
+        module docstring). Only in the training phase; otherwise the step reads for itself.
+        Its time counts as step time."""
+        if self.done or not self.behaviour.shows_up:
+            return
+        start = time.perf_counter()
+        try:
+            self._observe()
+        finally:
+            self.timings["step"] += time.perf_counter() - start
+
+    def _observe(self) -> None:
+        self._observed = None
+        if self._training_now() is None:
+            if getattr(self, "_status_every_step", False) or self.task.status() != TaskStatus.TRAINING:
+                return
+            self._enter_training()
+        seen = self._read_round()
+        self._observed = seen
+        if seen is None:
+            return
+        r, info = seen
+        if info.finalized:
+            return
+        self._global(r)
+        if info.submitted_count == len(info.proposers) or self.task.client.now() > info.propose_deadline:
+            self._updates_of(r)
+
+    def _read_round(self) -> tuple[int, RoundInfo] | None:
+        """(round, its info) of the latest started round; None before round 0 starts."""
+        # A new round can only start once the current one is finalized, so while the round
+        # this node last saw is open, `roundCount` cannot have moved: one view fewer per step.
+        known: int | None = getattr(self, "_round", None)
+        info = self.task.round_info(known) if known is not None else None
+        r = known
+        if info is None or info.finalized:
+            r = self.task.current_round()
+            if r is None:
+                return None
+            if r != known:
+                info = self.task.round_info(r)
+            self._round = r
+        assert info is not None and r is not None
+        return r, info
+
+    def _updates_of(self, r: int) -> RoundUpdates:
+        """Round r's proposers and updates (read once: final when the propose phase is over)."""
+        if r not in self._round_updates:
+            self._round_updates = {r: self.task.round_updates(r)}
+        return self._round_updates[r]
+
+    def _training_now(self) -> int | None:
+        """The chain time while the task is known to be training; None when `status` must be read.
+
+        While training, the status can only change by the last round's finalization (seen in
+        roundInfo) or by `close()`, which nobody may call before createdAt + maxLifecycle:
+        until then a polling step needs no `status` read."""
         until: int | None = getattr(self, "_training_until", None)
-        if until is not None and self.behaviour.shows_up:
-            now = self.task.client.now()
-            if now <= until:
-                return self._step_training(now)
-            self._training_until = None
-            self._status_every_step = True  # past the lifecycle: anyone may close the task
+        if until is None or not self.behaviour.shows_up:
+            return None
+        now = self.task.client.now()
+        if now <= until:
+            return now
+        self._training_until = None
+        self._status_every_step = True  # past the lifecycle: anyone may close the task
+        return None
+
+    def _step(self) -> str:
+        observed, self._observed = self._observed, None
+        now = self._training_now()
+        if now is not None:
+            return self._step_training(now, observed)
         status = self.task.status()
         if status == TaskStatus.JOINING:
             return self._step_joining()
         if status in (TaskStatus.FINISHED, TaskStatus.CLOSED):
             return self._step_finished()
         if self.behaviour.shows_up and not getattr(self, "_status_every_step", False):
-            self._training_until = self.task.created_at() + self.config.max_lifecycle
+            self._enter_training()
         return self._step_training()
+
+    def _enter_training(self) -> None:
+        """Seen `Training`: no `status` read is needed again before the lifecycle ends."""
+        self._training_until = self.task.created_at() + self.config.max_lifecycle
 
     def _is_joined(self) -> bool:
         if not self._joined:
@@ -302,27 +392,21 @@ class Participant:
         self.done = True
         return "done"
 
-    def _step_training(self, now: int | None = None) -> str:
-        """One training-phase step; `now` is the chain time if the caller already read it."""
+    def _step_training(self, now: int | None = None, observed: tuple[int, RoundInfo] | None = None) -> str:
+        """One training-phase step; `now` is the chain time if the caller already read it,
+        `observed` what `observe()` read (acted on for this node's own actions only)."""
         if not self.behaviour.shows_up:
             return "idle"
-        # A new round can only start once the current one is finalized, so while the round
-        # this node last saw is open, `roundCount` cannot have moved: one view fewer per step.
-        known: int | None = getattr(self, "_round", None)
-        info = self.task.round_info(known) if known is not None else None
-        r = known
-        if info is None or info.finalized:
-            r = self.task.current_round()
-            if r is None:
-                return "idle"
-            if r != known:
-                info = self.task.round_info(r)
-            self._round = r
-        assert info is not None and r is not None
+        seen = observed if observed is not None else self._read_round()
+        if seen is None:
+            return "idle"
+        r, info = seen
         cfg = self.config
         if now is None:
             now = self.task.client.now()
         if info.finalized:
+            if observed is not None:
+                return self._step_training(now)  # anyone may start the next round: check afresh
             if r + 1 >= cfg.rounds:
                 self._training_until = None  # the task is finished: read the status again
             elif self._try_anyone("startRound", lambda: self.task.start_round(self.account)):
@@ -347,11 +431,14 @@ class Participant:
                 self.memo.setdefault(r, RoundMemo()).role = "voter"
             committed, revealed = self._vote_status(r)
             if not committed and propose_over and now <= info.commit_deadline:
-                return self._commit(r, info)
+                return self._commit(r)
             if committed and not revealed and commit_over and now <= info.reveal_deadline:
                 return self._reveal(r)
-        if reveal_over and self._try_anyone("finalizeRound", lambda: self.task.finalize_round(r, self.account)):
-            return f"finalized round {r}"
+        if reveal_over:
+            if observed is not None:
+                return self._step_training(now)  # anyone may finalize: check afresh
+            if self._try_anyone("finalizeRound", lambda: self.task.finalize_round(r, self.account)):
+                return f"finalized round {r}"
         return "idle"
 
     def _is_ejected(self, r: int) -> bool:
@@ -367,8 +454,13 @@ class Participant:
         return self._ejected
 
     def _vote_status(self, r: int) -> tuple[bool, bool]:
-        """(committed, revealed) of this node's vote in round r; one chain read per round."""
+        """(committed, revealed) of this node's vote in round r: read from the chain once per
+        round, and not at all while the state dir holds no vote record for r. The record is
+        written before the commitment is sent, so without one this node has not committed
+        (a commitment sent from elsewhere is caught by `_commit`)."""
         if r not in self._votes:
+            if self.state.load_vote(r) is None:
+                return False, False
             vote = self.task.vote_of(r, self.address)
             self._votes[r] = (vote.committed, vote.revealed)
         return self._votes[r]
@@ -380,7 +472,7 @@ class Participant:
         if cid is not None and self.store.has(cid):
             digest = digest_of(cid)
         else:
-            _, global_state, _ = self._global()
+            _, global_state, _ = self._global(r)
             update = self.behaviour.make_update(_ProposeCtx(self.learner, global_state, r))
             digest = self._publish(update)
             self.state.save_blob_cid(name, str(cid_from_digest(digest)))
@@ -391,15 +483,15 @@ class Participant:
         return f"submitted update for round {r}"
 
     # ------------------------------------------------------------------ voter
-    def _fetch_updates(self, r: int, info: Any, global_state: Any, pioneer: bool) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]]]:
+    def _fetch_updates(
+        self, round_updates: RoundUpdates, submitted: list[int], global_state: Any
+    ) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]]]:
         """Fetch, verify and validate every submitted update, each exactly once."""
         scores: list[UpdateScore] = []
         valid: dict[int, tuple[Any, int]] = {}
         ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
-        for i in range(len(info.proposers)):
-            if not info.submitted_bitmap >> i & 1:
-                continue
-            upd = self.task.update_of(r, i)
+        for i in submitted:
+            upd = round_updates.updates[i]
             try:
                 state = self._model(bytes(upd.update_hash))
                 distance = self.learner.validate(state, global_state)
@@ -411,22 +503,34 @@ class Participant:
             scores.append(UpdateScore(i, True, distance, rel))
         return scores, valid
 
-    def _commit(self, r: int, info: Any) -> str:
+    def _commit(self, r: int) -> str:
         record = self.state.load_vote(r)
         if record is None:
-            record = self._prepare_vote(r, info)
+            record = self._prepare_vote(r)
             self.state.save_vote(record)  # durable BEFORE the commitment is sent
         commitment = vote_commitment(r, self.address, record.bitmap, record.aggregate_hash, record.salt)
-        self._tx("commitVote", lambda: self.task.commit_vote(r, commitment, self.account))
+        try:
+            self._tx("commitVote", lambda: self.task.commit_vote(r, commitment, self.account))
+        except RevertError as exc:
+            if exc.error_name != "AllianceTaskAlreadyCommitted":
+                raise
+            # Committed from another state dir: this record's salt does not open that commitment.
+            self.state.discard_vote(r)
+            vote = self.task.vote_of(r, self.address)
+            self._votes[r] = (vote.committed, vote.revealed)
+            log.error("%s: already committed in round %d from elsewhere; this state dir cannot reveal that vote", self.address, r)
+            return "idle"
         self._votes[r] = (True, False)
         return f"committed vote for round {r}"
 
-    def _prepare_vote(self, r: int, info: Any) -> VoteRecord:
+    def _prepare_vote(self, r: int) -> VoteRecord:
         """Score, decide, aggregate and store: everything a vote needs, computed once."""
-        global_digest, global_state, pioneer = self._global()
-        submitted = [i for i in range(len(info.proposers)) if info.submitted_bitmap >> i & 1]
+        global_digest, global_state, pioneer = self._global(r)
+        # From `updatesOf`, not from `info`: an observed `info` may predate the last submission.
+        round_updates = self._updates_of(r)
+        submitted = [i for i, update in enumerate(round_updates.updates) if update.submitted]
         if self.behaviour.fetches:
-            scores, valid = self._fetch_updates(r, info, global_state, pioneer)
+            scores, valid = self._fetch_updates(round_updates, submitted, global_state)
         else:
             scores, valid = [], {}
         evidence = RoundEvidence(
@@ -443,7 +547,7 @@ class Participant:
         evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(
             VoteContext(
-                info.proposers,
+                round_updates.proposers,
                 submitted,
                 scores if evaluates else [],
                 pioneer,

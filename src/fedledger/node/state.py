@@ -107,6 +107,13 @@ class NodeState:
                 "or was edited by hand; remove it only if the vote was never committed"
             ) from exc
 
+    def discard_vote(self, round_index: int) -> None:
+        """Set aside the vote recorded for `round_index` (kept as `vote-<round>.orphan.json`)
+        when it turns out not to be the one committed on-chain, so it is never revealed."""
+        path = self._vote_path(round_index)
+        if path.exists():
+            os.replace(path, path.with_suffix(".orphan.json"))
+
     def save_blob_cid(self, name: str, cid: str) -> None:
         """Remember a CID we published (e.g. our update), to avoid recomputing after a restart.
 

@@ -197,6 +197,12 @@ def _drive(
     idle_sweeps = 0
     while not all(n.done for n in nodes):
         progressed = False
+        # Every node first reads the same block, as the nodes of a network all see each new
+        # block; each then acts on what it saw (see `Participant.observe`).
+        stats_before = env.client.stats.snapshot()
+        for node in nodes:
+            node.observe()
+        chain_spent.add(env.client.stats.since(stats_before))
         for node in nodes:
             stats_before = env.client.stats.snapshot()
             action = node.step()
