@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from fedledger.core.errors import UpdateValidationError
-from fedledger.learning.updates import bytes_to_state, state_digest, state_to_bytes, validate_update
+from fedledger.learning.updates import bytes_to_state, state_digest, state_to_bytes, validate_update, validated_delta
+from fedledger.node.learner import Learner
 
 
 def _state() -> dict[str, torch.Tensor]:
@@ -74,12 +76,16 @@ def test_validate_ok_and_norm() -> None:
         (lambda s: s["w"].__setitem__((0, 0), float("inf")), r"'w' has 1 non-finite .*1 ±Inf"),
     ],
 )
-def test_validate_rejects(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("fused", [False, True], ids=["validate_update", "validated_delta"])
+def test_validate_rejects(mutate, message: str, fused: bool) -> None:  # type: ignore[no-untyped-def]
     ref = _state()
     upd = {k: v.clone() for k, v in ref.items()}
     mutate(upd)
     with pytest.raises(UpdateValidationError, match=message):
-        validate_update(upd, ref)
+        if fused:
+            validated_delta(upd, ref, Learner.flatten(ref))
+        else:
+            validate_update(upd, ref)
 
 
 def test_nan_survives_bytes_and_is_caught() -> None:
@@ -130,3 +136,46 @@ def test_state_to_bytes_equals_safetensors_save_for_every_dtype() -> None:
     assert state_to_bytes(state) == expected
     back = bytes_to_state(expected)
     assert torch.equal(back["strided"], shared.t()) and torch.equal(back["tied_row"], shared[1])
+
+
+def _mixed_dtypes(seed: int) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    from fedledger.learning.updates import VALIDATE_CHUNK
+
+    g = torch.Generator().manual_seed(seed)
+    ref = {
+        "big": torch.randn(2 * VALIDATE_CHUNK + 17, generator=g),
+        "half": torch.randn(33, generator=g).to(torch.bfloat16),
+        "count": torch.tensor([3], dtype=torch.int64),
+        "mask": torch.tensor([True, False]),
+        "wide": torch.randn(5, 7, generator=g, dtype=torch.float64),
+    }
+    upd = {k: v.clone() for k, v in ref.items()}
+    upd["big"] += torch.randn(upd["big"].shape, generator=g) * 10 ** (seed % 5 - 3)
+    upd["half"] = (ref["half"].float() + 1).to(torch.bfloat16)
+    upd["count"] = torch.tensor([5])
+    upd["mask"] = torch.tensor([False, False])
+    upd["wide"] += 1e-9
+    return upd, ref
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_validated_delta_is_validate_update_and_the_flat_delta_bit_for_bit(seed: int) -> None:
+    """Voters fuse validation with the delta their screens need; the norm must be the very
+    float `validate_update` returns (rules compare it), the delta the very flatten difference."""
+    upd, ref = _mixed_dtypes(seed)
+    norm, delta = validated_delta(upd, ref, Learner.flatten(ref), max_norm=1e9)
+    assert norm == validate_update(upd, ref)
+    expected = Learner.flatten(upd)
+    expected -= Learner.flatten(ref)
+    assert delta.dtype == np.float64 and np.array_equal(delta, expected)
+
+
+def test_validated_delta_needs_the_reference_flattened() -> None:
+    upd, ref = _mixed_dtypes(0)
+    with pytest.raises(ValueError, match="reference_flat"):
+        validated_delta(upd, ref, Learner.flatten(ref)[:-1])
+    with pytest.raises(ValueError, match="reference_flat"):
+        validated_delta(upd, ref, np.zeros(Learner.flatten(ref).size + 1))
+    with pytest.raises(UpdateValidationError, match="complex"):
+        cref = {"z": torch.zeros(2, dtype=torch.complex64)}
+        validated_delta({"z": torch.ones(2, dtype=torch.complex64)}, cref, np.zeros(2))

@@ -158,6 +158,45 @@ def _check_finite(key: str, got: torch.Tensor) -> None:
         raise UpdateValidationError(f"tensor {key!r} has {bad} non-finite value(s) ({nan} NaN, {bad - nan} ±Inf)")
 
 
+def _check_structure(update: Mapping[str, torch.Tensor], reference_state: Mapping[str, torch.Tensor]) -> None:
+    """Same tensor names, and per tensor a tensor of the same shape and dtype."""
+    missing = sorted(set(reference_state) - set(update))
+    extra = sorted(set(update) - set(reference_state))
+    if missing or extra:
+        raise UpdateValidationError(
+            f"update tensors differ from the global model: missing {missing}, unexpected {extra}"
+        )
+    for key in sorted(reference_state):
+        got, ref = update[key], reference_state[key]
+        if not isinstance(got, torch.Tensor):
+            raise UpdateValidationError(f"tensor {key!r} is {type(got).__name__}, not a tensor")
+        if tuple(got.shape) != tuple(ref.shape):
+            raise UpdateValidationError(
+                f"tensor {key!r} has shape {list(got.shape)}, expected {list(ref.shape)}"
+            )
+        if got.dtype != ref.dtype:
+            raise UpdateValidationError(f"tensor {key!r} has dtype {got.dtype}, expected {ref.dtype}")
+
+
+def _finite_sq(key: str, got: torch.Tensor, sq: float) -> float:
+    """`sq` if finite; else name what is wrong with `got`.
+
+    Any NaN or ±Inf in `got` makes the sum non-finite, so finite sums (nearly all) need no
+    separate element-wise scan; only then are the bad values counted."""
+    if got.is_floating_point() and not math.isfinite(sq):
+        _check_finite(key, got)
+    return sq
+
+
+def _checked_norm(sq_norm: float, max_norm: float | None) -> float:
+    norm = math.sqrt(sq_norm)
+    if max_norm is not None and not norm <= max_norm:
+        raise UpdateValidationError(
+            f"update moves the model by L2 norm {norm:.6g}, over the task's bound of {max_norm:.6g}"
+        )
+    return norm
+
+
 def validate_update(
     update: Mapping[str, torch.Tensor],
     reference_state: Mapping[str, torch.Tensor],
@@ -169,32 +208,49 @@ def validate_update(
     finite values, then (if `max_norm` is set) the L2 norm of the difference over all
     tensors, computed in float64. Each failure names the tensor and what is wrong.
     """
-    missing = sorted(set(reference_state) - set(update))
-    extra = sorted(set(update) - set(reference_state))
-    if missing or extra:
-        raise UpdateValidationError(
-            f"update tensors differ from the global model: missing {missing}, unexpected {extra}"
-        )
+    _check_structure(update, reference_state)
     sq_norm = 0.0
     for key in sorted(reference_state):
-        got, ref = update[key], reference_state[key]
-        if not isinstance(got, torch.Tensor):
-            raise UpdateValidationError(f"tensor {key!r} is {type(got).__name__}, not a tensor")
-        if tuple(got.shape) != tuple(ref.shape):
-            raise UpdateValidationError(
-                f"tensor {key!r} has shape {list(got.shape)}, expected {list(ref.shape)}"
-            )
-        if got.dtype != ref.dtype:
-            raise UpdateValidationError(f"tensor {key!r} has dtype {got.dtype}, expected {ref.dtype}")
-        sq = _sq_distance(got, ref)
-        if got.is_floating_point() and not math.isfinite(sq):
-            # Any NaN or ±Inf in `got` makes the sum non-finite, so finite sums (nearly all)
-            # need no separate element-wise scan; only here do we count what is wrong.
-            _check_finite(key, got)
-        sq_norm += sq
-    norm = math.sqrt(sq_norm)
-    if max_norm is not None and not norm <= max_norm:
-        raise UpdateValidationError(
-            f"update moves the model by L2 norm {norm:.6g}, over the task's bound of {max_norm:.6g}"
-        )
-    return norm
+        got = update[key]
+        sq_norm += _finite_sq(key, got, _sq_distance(got, reference_state[key]))
+    return _checked_norm(sq_norm, max_norm)
+
+
+def validated_delta(
+    update: Mapping[str, torch.Tensor],
+    reference_state: Mapping[str, torch.Tensor],
+    reference_flat: np.ndarray,
+    max_norm: float | None = None,
+) -> tuple[float, np.ndarray]:
+    """`validate_update`, also returning the update's flat float64 delta to the reference.
+
+    A voter needs both for every update: the norm for its rules, the delta for its direction
+    screens. Apart they cost two float64 subtractions of the whole model. Here the delta is
+    built once, in sorted key order (`reference_flat`'s layout: the reference flattened the
+    same way), and the squared distance is summed from it in the same blocks as
+    `validate_update`, so the norm is the same to the bit. Real tensors only (complex ones
+    have no place in a float64 delta).
+    """
+    _check_structure(update, reference_state)
+    delta = np.empty(reference_flat.size, dtype=np.float64)
+    offset = 0
+    sq_norm = 0.0
+    for key in sorted(reference_state):
+        got = update[key]
+        if got.is_complex():
+            raise UpdateValidationError(f"tensor {key!r} is complex: a delta needs real tensors")
+        flat = _numpy_flat(got)
+        seg = delta[offset : offset + flat.size]
+        if seg.size != flat.size:
+            raise ValueError(f"reference_flat has {reference_flat.size} elements, fewer than the reference state")
+        seg[...] = flat  # widening is exact, so this equals one subtraction in float64, at half the cost
+        np.subtract(seg, reference_flat[offset : offset + flat.size], out=seg)
+        sq = 0.0
+        for start in range(0, seg.size, VALIDATE_CHUNK):
+            block = seg[start : start + VALIDATE_CHUNK]
+            sq += float(np.einsum("i,i->", block, block))
+        sq_norm += _finite_sq(key, got, sq)
+        offset += flat.size
+    if offset != reference_flat.size:
+        raise ValueError(f"reference_flat has {reference_flat.size} elements, the reference state {offset}")
+    return _checked_norm(sq_norm, max_norm), delta

@@ -79,6 +79,8 @@ class RoundEvidence:
         previous_global: Callable[[], Any | None],
         timings: MutableMapping[str, float],
         known_class_min: float,
+        global_flat: np.ndarray | None = None,
+        deltas: Mapping[int, np.ndarray] | None = None,
     ) -> None:
         self.learner = learner
         self.round_index = round_index
@@ -92,10 +94,12 @@ class RoundEvidence:
         """a class's output row counts in the push only if the global model's precision for it
         on the public set is at least this (`VoteRule.known_class_min`)"""
         self._aggregates: dict[Subset, Any] = {}
-        self._deltas: dict[int, np.ndarray] = {}
+        self._deltas: dict[int, np.ndarray] = dict(deltas) if deltas is not None else {}
+        """proposer index -> flatten(update) - flatten(global); given by a caller that built them
+        while validating (`Learner.validate_delta`), else computed on first use"""
         self._previous_step: tuple[np.ndarray | None] | None = None
         self._reference: _ReferenceStep | None = None
-        self._global_flat: np.ndarray | None = None
+        self._global_flat: np.ndarray | None = global_flat
 
     def _flat_global(self) -> np.ndarray:
         """The global model as one float64 vector (1M parameters: 8 MB, so built once)."""
@@ -126,8 +130,9 @@ class RoundEvidence:
         return self.learner.metrics(self.aggregate(subset), key=b"agg:%d:" % self.round_index + repr(subset).encode())
 
     def _deltas_of(self, subset: Subset) -> dict[int, np.ndarray]:
-        if not self._deltas:
-            self._deltas.update({i: self._delta_to(state) for i, (state, _) in self.valid.items()})
+        for i in subset:
+            if i not in self._deltas:
+                self._deltas[i] = self._delta_to(self.valid[i][0])
         return {i: self._deltas[i] for i in subset}
 
     def direction(self, subset: Subset) -> dict[int, float]:

@@ -19,7 +19,7 @@ from fedledger.learning import train as _train
 from fedledger.learning.data import Dataset
 from fedledger.learning.partition import train_test_split
 from fedledger.learning.spec import TaskSpec
-from fedledger.learning.updates import bytes_to_state, state_to_bytes, validate_update
+from fedledger.learning.updates import bytes_to_state, state_to_bytes, validate_update, validated_delta
 from fedledger.node.seeds import split_seed, train_seed
 
 State = Mapping[str, Any]
@@ -131,6 +131,10 @@ class Learner:
     def validate(self, update: State, reference: State) -> float:
         """Raise `UpdateValidationError` if malformed; return the L2 distance to `reference`."""
         return validate_update(update, reference, self.spec.max_update_norm)
+
+    def validate_delta(self, update: State, reference: State, reference_flat: np.ndarray) -> tuple[float, np.ndarray]:
+        """`validate`, also returning `flatten(update) - reference_flat` (see `validated_delta`)."""
+        return validated_delta(update, reference, reference_flat, self.spec.max_update_norm)
 
     @staticmethod
     def flatten(state: State) -> np.ndarray:

@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
 from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
@@ -484,24 +486,26 @@ class Participant:
 
     # ------------------------------------------------------------------ voter
     def _fetch_updates(
-        self, round_updates: RoundUpdates, submitted: list[int], global_state: Any
-    ) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]]]:
-        """Fetch, verify and validate every submitted update, each exactly once."""
+        self, round_updates: RoundUpdates, submitted: list[int], global_state: Any, global_flat: np.ndarray
+    ) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]], dict[int, np.ndarray]]:
+        """Fetch, verify and validate every submitted update, each exactly once; keep each
+        valid one's flat delta to the global model (built by the validation) for the screens."""
         scores: list[UpdateScore] = []
         valid: dict[int, tuple[Any, int]] = {}
+        deltas: dict[int, np.ndarray] = {}
         ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
         for i in submitted:
             upd = round_updates.updates[i]
             try:
                 state = self._model(bytes(upd.update_hash))
-                distance = self.learner.validate(state, global_state)
+                distance, deltas[i] = self.learner.validate_delta(state, global_state, global_flat)
             except (StorageError, IntegrityError, UpdateValidationError, ValidationError) as exc:
                 scores.append(UpdateScore(i, False, reason=f"missing or malformed: {exc}"[:200]))
                 continue
             valid[i] = (state, upd.num_samples)
             rel = distance / ref_norm if ref_norm else None
             scores.append(UpdateScore(i, True, distance, rel))
-        return scores, valid
+        return scores, valid, deltas
 
     def _commit(self, r: int) -> str:
         record = self.state.load_vote(r)
@@ -529,10 +533,11 @@ class Participant:
         # From `updatesOf`, not from `info`: an observed `info` may predate the last submission.
         round_updates = self._updates_of(r)
         submitted = [i for i, update in enumerate(round_updates.updates) if update.submitted]
-        if self.behaviour.fetches:
-            scores, valid = self._fetch_updates(round_updates, submitted, global_state)
+        global_flat = self.learner.flatten(global_state) if self.behaviour.fetches else None
+        if global_flat is not None:
+            scores, valid, deltas = self._fetch_updates(round_updates, submitted, global_state, global_flat)
         else:
-            scores, valid = [], {}
+            scores, valid, deltas = [], {}, {}
         evidence = RoundEvidence(
             self.learner,
             r,
@@ -543,6 +548,8 @@ class Participant:
             previous_global=lambda: self._previous_global(r, bytes(global_digest)),
             timings=self.timings,
             known_class_min=self.vote_rule.known_class_min,
+            global_flat=global_flat,
+            deltas=deltas,
         )
         evaluates = self.behaviour.evaluates and self.behaviour.fetches
         verdict = self.behaviour.vote(
