@@ -138,3 +138,59 @@ def test_a_vote_committed_from_another_state_dir_is_never_opened_with_a_new_salt
     assert not env.task.vote_of(0, original.address).revealed
     _step_until(nodes, "revealed vote", times=4)
     assert env.task.vote_of(0, original.address).revealed
+
+
+def test_a_voter_checks_every_update_and_reports_each_failure_in_proposer_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates are fetched and checked concurrently; the verdicts come back in proposer order
+    whatever finishes first, and the same as one at a time: a good update, a blob nobody
+    stored, a blob whose bytes do not match its hash, a NaN and a wrong shape."""
+    import os
+
+    import numpy as np
+    import torch
+
+    from fedledger.core.records import RoundUpdates, UpdateInfo
+    from fedledger.learning.updates import state_to_bytes
+    from fedledger.node import participant as participant_module
+
+    env, nodes = _small_task(tmp_path, rounds=1)
+    voter = nodes[0]
+    store = voter.store
+    base = voter.learner.initial_state()
+    good = {k: v + 0.01 for k, v in base.items()}
+    nan = {k: v.clone() for k, v in good.items()}
+    first = sorted(nan)[0]
+    nan[first].view(-1)[0] = float("nan")
+    wrong_shape = {k: v.clone() for k, v in good.items()}
+    wrong_shape[first] = torch.zeros(3)
+    corrupt_cid = store.put(state_to_bytes({k: v * 2 for k, v in good.items()}))
+    path = store.path_of(corrupt_cid)
+    os.chmod(path, 0o644)
+    path.write_bytes(state_to_bytes(good))  # valid model bytes, but not the ones hashed
+    digests = [
+        digest_of(store.put(state_to_bytes(good))),
+        bytes(range(32)),
+        digest_of(corrupt_cid),
+        digest_of(store.put(state_to_bytes(nan))),
+        digest_of(store.put(state_to_bytes(wrong_shape))),
+    ]
+    updates = RoundUpdates(0, tuple(a.address for a in env.accounts[:1]) * 5, tuple(UpdateInfo(d, 10 + i) for i, d in enumerate(digests)))
+    flat = voter.learner.flatten(base)
+
+    def fetch() -> tuple[Any, ...]:
+        voter._models.clear()
+        return voter._fetch_updates(updates, [0, 1, 2, 3, 4], base, flat)
+
+    scores, valid, deltas = fetch()
+    assert [s.index for s in scores] == [0, 1, 2, 3, 4]
+    assert [s.valid for s in scores] == [True, False, False, False, False]
+    reasons = [s.reason for s in scores[1:]]
+    assert "not found" in reasons[0] and "failed its integrity check" in reasons[1]
+    assert "1 NaN" in reasons[2] and "has shape [3]" in reasons[3]
+    assert set(valid) == {0} and valid[0][1] == 10 and set(deltas) == {0}
+    monkeypatch.setattr(participant_module, "FETCH_WORKERS", 1)
+    scores1, valid1, deltas1 = fetch()
+    assert scores1 == scores and set(valid1) == set(valid)
+    assert np.array_equal(deltas1[0], deltas[0])
