@@ -43,7 +43,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +69,6 @@ from fedledger.storage.cid import cid_from_digest, digest_of
 
 log = logging.getLogger(__name__)
 
-FETCH_WORKERS = 4
-"""Updates a voter fetches and checks at once (see `Participant._fetch_updates`)."""
 MODEL_CACHE = 16
 """Parsed models a node keeps (the global models it builds on, the round's updates)."""
 
@@ -228,7 +225,7 @@ class Participant:
         return self._models[digest]
 
     def _load_model(self, digest: bytes) -> Any:
-        """Fetch, verify and parse the model with on-chain hash `digest` (no cache: thread-safe)."""
+        """Fetch, verify and parse the model with on-chain hash `digest`."""
         blob = self.store.get(cid_from_digest(digest), max_blob_bytes=self.spec.max_blob_bytes)
         return self.learner.from_bytes(blob)
 
@@ -503,39 +500,20 @@ class Participant:
         self, round_updates: RoundUpdates, submitted: list[int], global_state: Any, global_flat: np.ndarray
     ) -> tuple[list[UpdateScore], dict[int, tuple[Any, int]], dict[int, np.ndarray]]:
         """Fetch, verify and validate every submitted update, each exactly once; keep each
-        valid one's flat delta to the global model (built by the validation) for the screens.
-
-        The updates are fetched and checked concurrently (`FETCH_WORKERS`): reading, sha-256,
-        parsing and the numpy passes release the GIL, so on k cores this takes about 1/k of
-        the time, and from a remote store the downloads overlap. Results are taken in proposer
-        order, so the outcome does not depend on which finishes first. The wall time counts
-        as storage time."""
-        digests = {i: bytes(round_updates.updates[i].update_hash) for i in submitted}
-        cached = {i: self._models[d] for i, d in digests.items() if d in self._models}
-
-        def check(i: int) -> tuple[Any, float, np.ndarray]:
-            state = cached[i] if i in cached else self._load_model(digests[i])
-            distance, delta = self.learner.validate_delta(state, global_state, global_flat)
-            return state, distance, delta
-
-        start = time.perf_counter()
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, min(FETCH_WORKERS, len(submitted)))) as pool:
-                futures = {i: pool.submit(check, i) for i in submitted}
-        finally:
-            self.timings["storage"] += time.perf_counter() - start
+        valid one's flat delta to the global model (built by the validation) for the screens."""
         scores: list[UpdateScore] = []
         valid: dict[int, tuple[Any, int]] = {}
         deltas: dict[int, np.ndarray] = {}
         ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
         for i in submitted:
+            upd = round_updates.updates[i]
             try:
-                state, distance, deltas[i] = futures[i].result()
+                state = self._model(bytes(upd.update_hash))
+                distance, deltas[i] = self.learner.validate_delta(state, global_state, global_flat)
             except (StorageError, IntegrityError, UpdateValidationError, ValidationError) as exc:
                 scores.append(UpdateScore(i, False, reason=f"missing or malformed: {exc}"[:200]))
                 continue
-            self._remember_model(digests[i], state)
-            valid[i] = (state, round_updates.updates[i].num_samples)
+            valid[i] = (state, upd.num_samples)
             rel = distance / ref_norm if ref_norm else None
             scores.append(UpdateScore(i, True, distance, rel))
         return scores, valid, deltas
