@@ -522,11 +522,9 @@ class ChainClient:
             signed = sender.sign_transaction(tx)
             try:
                 with self._decoding_reverts("send"):
-                    sent = None
-                    if not self.is_embedded:
-                        # straight through the provider; a refusal is re-sent through web3
-                        # below, which raises it decoded (a refused tx is not in the pool)
-                        sent = self._raw_result("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+                    # straight through the provider; a refusal is re-sent through web3 below,
+                    # which raises it decoded (a refused tx is not in the pool or the chain)
+                    sent = self._raw_result("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
                     tx_hash = HexBytes(sent) if sent is not None else self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except RevertError:
                 # eth-tester may reject a reverting tx at submission: the nonce is unused.
