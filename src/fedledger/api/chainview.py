@@ -238,10 +238,11 @@ class ChainView:
         rewards: dict[str, int], slashes: list[SlashView], ejected: list[str],
     ) -> RoundView:
         info = task.round_info(r)
+        updates = task.round_updates(r).updates
         slashed = {s.account: s for s in slashes}
         proposers = []
         for i, address in enumerate(info.proposers):
-            update = task.update_of(r, i)
+            update = updates[i]
             submitted = bool(info.submitted_bitmap >> i & 1)
             proposers.append(ProposerView(
                 index=i, address=address, submitted=submitted, update_hash=hex_or_none(update.update_hash),
