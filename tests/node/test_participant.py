@@ -18,14 +18,20 @@ from fedledger.storage.cid import digest_of
 from fedledger.storage.local import LocalStore
 
 
-def test_a_voter_restarted_after_committing_reveals_and_is_not_slashed(tmp_path: Path) -> None:
-    config = SimConfig(participants=4, rounds=1, proposer_ratio_bps=2500)
+def _small_task(tmp_path: Path, rounds: int) -> tuple[SimConfig, Any, list[Participant]]:
+    """Four participants of a small task on the embedded chain, one proposer per round."""
+    config = SimConfig(participants=4, rounds=rounds, proposer_ratio_bps=2500)
     spec = make_spec(config)
     data = make_sim_data(spec, 4, config.alpha, 0, 0.2)
     store = LocalStore(tmp_path / "store")
     store.put(spec.canonical_json())
     env = setup(config, spec.spec_digest(), 4)
     nodes = [Participant(env.task, store, a, d, tmp_path / a.address) for a, d in zip(env.accounts, data.shares)]
+    return config, env, nodes
+
+
+def test_a_voter_restarted_after_committing_reveals_and_is_not_slashed(tmp_path: Path) -> None:
+    config, env, nodes = _small_task(tmp_path, rounds=1)
     # run until some voter has committed in round 0
     victim = None
     for _ in range(200):
@@ -40,7 +46,7 @@ def test_a_voter_restarted_after_committing_reveals_and_is_not_slashed(tmp_path:
     assert vote.committed and not vote.revealed
     # "crash": drop the object (its caches, its memo) and start a fresh one on the same state dir
     i = nodes.index(victim)
-    nodes[i] = Participant(env.task, store, env.accounts[i], data.shares[i], tmp_path / victim.address)
+    nodes[i] = Participant(env.task, victim.store, env.accounts[i], victim.data, tmp_path / victim.address)
     for _ in range(200):
         if all(n.done for n in nodes):
             break
@@ -62,17 +68,6 @@ def test_spec_fetched_by_hash_must_be_canonical(tmp_path: Path) -> None:
         fetch_spec(store, digest_of(pretty))
 
 
-def _small_task(tmp_path: Path, rounds: int) -> tuple[Any, list[Participant]]:
-    config = SimConfig(participants=4, rounds=rounds, proposer_ratio_bps=2500)
-    spec = make_spec(config)
-    data = make_sim_data(spec, 4, config.alpha, 0, 0.2)
-    store = LocalStore(tmp_path / "store")
-    store.put(spec.canonical_json())
-    env = setup(config, spec.spec_digest(), 4)
-    nodes = [Participant(env.task, store, a, d, tmp_path / a.address) for a, d in zip(env.accounts, data.shares)]
-    return env, nodes
-
-
 def _step_until(nodes: list[Participant], prefix: str, times: int = 1) -> None:
     """Step the nodes round-robin (each reading afresh) until `times` actions start with `prefix`."""
     seen = 0
@@ -88,7 +83,7 @@ def _step_until(nodes: list[Participant], prefix: str, times: int = 1) -> None:
 def test_observed_nodes_commit_without_reading_the_round_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After `observe()`, a node's own actions use what it observed, even though the other
     nodes' commits changed the round in between: one `roundInfo` read per block serves all."""
-    env, nodes = _small_task(tmp_path, rounds=1)
+    _, env, nodes = _small_task(tmp_path, rounds=1)
     _step_until(nodes, "submitted update")  # round 0 has one proposer: its phase is over now
     for node in nodes:
         node.observe()
@@ -106,7 +101,7 @@ def test_observed_nodes_commit_without_reading_the_round_again(tmp_path: Path, m
 def test_observed_nodes_recheck_actions_anyone_may_take(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Every node observes that the reveal phase is over; only the first finalizes, the next
     one checks afresh and starts round 1, and nobody sends a transaction that reverts."""
-    env, nodes = _small_task(tmp_path, rounds=2)
+    _, env, nodes = _small_task(tmp_path, rounds=2)
     _step_until(nodes, "revealed vote", times=4)
     for node in nodes:
         node.observe()
@@ -124,7 +119,7 @@ def test_a_vote_committed_from_another_state_dir_is_never_opened_with_a_new_salt
     """Without a vote record a node assumes it has not committed (no chain read). If the same
     key did commit from elsewhere, the commit reverts; the node sets its new record aside
     instead of revealing it, and the original state dir still reveals the real vote."""
-    env, nodes = _small_task(tmp_path, rounds=1)
+    _, env, nodes = _small_task(tmp_path, rounds=1)
     _step_until(nodes, "committed vote")
     original = next(n for n in nodes if env.task.vote_of(0, n.address).committed)
     i = nodes.index(original)
@@ -151,7 +146,7 @@ def test_a_voter_checks_every_update_and_reports_each_failure_in_proposer_order(
     from fedledger.core.records import RoundUpdates, UpdateInfo
     from fedledger.learning.updates import state_to_bytes
 
-    env, nodes = _small_task(tmp_path, rounds=1)
+    _, env, nodes = _small_task(tmp_path, rounds=1)
     voter = nodes[0]
     store = voter.store
     base = voter.learner.initial_state()
