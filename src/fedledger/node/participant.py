@@ -24,8 +24,9 @@ Chain reads per polling step: `roundInfo` (identical for every node, so the embe
 view cache answers all but the first read of a block) and the block time; `roundCount` only
 once the round it knows is finalized, `status` only past the task's lifecycle. Per round, once:
 the global model hash, and for a voter the round's proposers and updates (`updatesOf`). The
-node's own join and vote state is read once and then tracked from its own transactions,
-because nobody else can change it.
+node's own join and vote state is tracked from its own transactions, because nobody else can
+change it: joining is read once, a round's vote only if the state dir holds a record for it
+(which is written before the commitment is sent, so without one there is no commitment).
 
 `observe()` does a step's reads without acting. The one-process simulation observes every
 node before stepping any of them, as nodes of a real network all see the same new block, and
