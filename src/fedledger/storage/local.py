@@ -19,6 +19,7 @@ from multiformats import CID
 
 from fedledger.core.errors import StorageError
 from fedledger.storage.base import BlobStore, check_size, not_found
+from fedledger.storage.cid import cid_text, digest_of
 
 TMP_PREFIX = ".tmp-"
 
@@ -51,8 +52,7 @@ class LocalStore(BlobStore):
 
     def path_of(self, cid: CID) -> Path:
         """Where the blob for `cid` lives (whether or not it exists yet)."""
-        shard = bytes(cid.raw_digest)[:1].hex()
-        return self.root / shard / str(cid)
+        return self.root / digest_of(cid)[:1].hex() / cid_text(cid)
 
     def _contains(self, cid: CID) -> bool:
         return self.path_of(cid).is_file()
