@@ -300,10 +300,12 @@ class Participant:
 
     def _observe(self) -> None:
         self._observed = None
-        if self._training_now() is None:
+        now = self._training_now()
+        if now is None:
             if getattr(self, "_status_every_step", False) or self.task.status() != TaskStatus.TRAINING:
                 return
             self._enter_training()
+            now = self.task.client.now()
         seen = self._read_round()
         self._observed = seen
         if seen is None:
@@ -312,7 +314,7 @@ class Participant:
         if info.finalized:
             return
         self._global(r)
-        if info.submitted_count == len(info.proposers) or self.task.client.now() > info.propose_deadline:
+        if info.submitted_count == len(info.proposers) or now > info.propose_deadline:
             self._updates_of(r)
 
     def _read_round(self) -> tuple[int, RoundInfo] | None:
