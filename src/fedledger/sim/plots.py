@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from fedledger.sim.report import SimReport  # noqa: E402
 
@@ -25,6 +26,11 @@ def plot_accuracy(report: SimReport, path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Lay `fig` out, write it as a PNG at `path` (parents created) and free it."""
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -32,32 +38,61 @@ def plot_accuracy(report: SimReport, path: Path) -> Path:
     return path
 
 
-def plot_balances(report: SimReport, path: Path) -> Path:
-    """Token balance (stake + claimable) per participant after each round; red = adversarial."""
+ADVERSARY_STYLES = (
+    ("tab:red", "x", "--"),
+    ("tab:orange", "^", "-."),
+    ("tab:purple", "s", ":"),
+    ("tab:brown", "v", "--"),
+    ("tab:pink", "D", "-."),
+    ("tab:olive", "P", ":"),
+    ("tab:gray", "*", "--"),
+    ("black", "+", "-."),
+)
+"""Colour, marker and line style per adversarial behaviour. Attackers that are slashed alike
+have identical balance curves, so each behaviour also gets its own marker and dash: both
+curves stay visible where they overlap."""
+
+
+def balance_series(report: SimReport) -> dict[str, list[float | None]]:
+    """Per participant address: stake + claimable in tokens after joining and after each round
+    (None where the report has no balance for that round)."""
+    start = int(report.config.get("stake", 0))
+    return {
+        p.address: [start / 1e18] + [None if (v := r.balances.get(p.address)) is None else v / 1e18 for r in report.rounds]
+        for p in report.participants
+    }
+
+
+def balance_figure(report: SimReport) -> Figure:
+    """Token balance (stake + claimable) per participant after each round: honest in blue, each
+    adversarial behaviour in its own colour, marker and dash, one legend entry per group
+    with its head count."""
     fig, ax = plt.subplots(figsize=(6, 4))
     rounds = [-1] + [r.round for r in report.rounds]
-    labelled: set[bool] = set()
+    behaviours = sorted({p.behaviour for p in report.participants if p.adversarial})
+    styles = {b: ADVERSARY_STYLES[i % len(ADVERSARY_STYLES)] for i, b in enumerate(behaviours)}
+    counts = {b: sum(p.adversarial and p.behaviour == b for p in report.participants) for b in behaviours}
+    honest = sum(not p.adversarial for p in report.participants)
+    labelled: set[str] = set()
+    series = balance_series(report)
     for p in report.participants:
-        series = [int(report.config.get("stake", 0))] + [r.balances.get(p.address) for r in report.rounds]
-        kind = p.adversarial
-        ax.plot(
-            rounds,
-            [None if v is None else v / 1e18 for v in series],
-            color="tab:red" if kind else "tab:blue",
-            alpha=0.8,
-            marker=".",
-            label=(f"adversarial ({p.behaviour})" if kind else "honest") if kind not in labelled else None,
-        )
-        labelled.add(kind)
+        group = p.behaviour if p.adversarial else "honest"
+        colour, marker, dash = styles[group] if p.adversarial else ("tab:blue", ".", "-")
+        label = None
+        if group not in labelled:
+            label = f"{group} ({counts[group] if p.adversarial else honest})"
+            labelled.add(group)
+        ax.plot(rounds, series[p.address], color=colour, marker=marker, linestyle=dash, alpha=0.8, label=label)
     ax.set_xlabel("round (-1 = after joining)")
     ax.set_ylabel("stake + claimable (tokens)")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_balances(report: SimReport, path: Path) -> Path:
+    """`balance_figure` as a PNG at `path`."""
+    return save_figure(balance_figure(report), path)
 
 
 def write_plots(report: SimReport, out_dir: Path) -> list[Path]:

@@ -13,14 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fedledger.core.records import ARENA_SCORE_SCALE  # noqa: E402
 from fedledger.sim.arena.config import TOKEN  # noqa: E402
 from fedledger.sim.arena.report import ArenaReport  # noqa: E402
-
-
-def _save(fig: object, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(path, dpi=100)  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    return path
+from fedledger.sim.plots import save_figure  # noqa: E402
 
 
 def plot_leaderboard(report: ArenaReport, path: Path) -> Path:
@@ -38,7 +31,7 @@ def plot_leaderboard(report: ArenaReport, path: Path) -> Path:
     ax2.plot(range(len(labels)), [t.reward / TOKEN for t in report.trainers], color="tab:green", marker="o")
     ax2.set_ylabel("reward (tokens)", color="tab:green")
     ax.set_title("Arena leaderboard (orange = winner; label: samples x epochs)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_agreement(report: ArenaReport, path: Path) -> Path:
@@ -61,7 +54,7 @@ def plot_agreement(report: ArenaReport, path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
     ax.set_title("Validator agreement with the medians")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_payouts(report: ArenaReport, path: Path) -> Path:
@@ -77,7 +70,7 @@ def plot_payouts(report: ArenaReport, path: Path) -> Path:
     ax.set_ylabel("tokens")
     ax.legend()
     ax.set_title("Arena rewards and slashes per address")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_alliance(report: ArenaReport, path: Path) -> Path:
@@ -91,7 +84,7 @@ def plot_alliance(report: ArenaReport, path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.set_title("Derived Alliance task")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_arena_plots(report: ArenaReport, directory: Path) -> list[Path]:
