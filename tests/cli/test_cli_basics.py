@@ -46,6 +46,41 @@ def test_wrong_password_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert "error:" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("no keystore", "does not exist; create one with `fedledger keys new"),
+        ("wrong password", "wrong password"),
+        ("no data file", "data file"),
+        ("unknown behaviour", "unknown behaviour 'sneaky'"),
+    ],
+)
+def test_node_run_reports_local_mistakes_before_contacting_the_node(tmp_path: Path, case: str, expected: str) -> None:
+    """The RPC URL points at a closed port: had the node been contacted first, every case
+    would fail with "cannot reach a JSON-RPC node" instead of naming the local mistake."""
+    password, wrong = tmp_path / "pw", tmp_path / "wrong"
+    password.write_text("right")
+    wrong.write_text("wrong")
+    keyfile = tmp_path / "node.json"
+    assert runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(password)]).exit_code == 0
+    args = {
+        "--task": "0x" + "11" * 20, "--rpc-url": "http://127.0.0.1:9", "--keystore": str(keyfile),
+        "--password-file": str(password), "--state-dir": str(tmp_path / "state"),
+    }
+    if case == "no keystore":
+        args["--keystore"] = str(tmp_path / "missing.json")
+    elif case == "wrong password":
+        args["--password-file"] = str(wrong)
+    elif case == "no data file":
+        args["--data"] = str(tmp_path / "missing.csv")
+    else:
+        args["--behaviour"] = "sneaky"
+    result = runner.invoke(app, ["node", "run", *[x for kv in args.items() for x in kv]])
+    assert result.exit_code != 0
+    output = " ".join(result.output.split())
+    assert expected in output and "JSON-RPC" not in output and "Traceback" not in output
+
+
 @pytest.mark.integration
 def test_chain_command_deploys_to_a_real_node_and_records_addresses(tmp_path: Path, anvil_url: str) -> None:
     deployment = tmp_path / "deployment.json"

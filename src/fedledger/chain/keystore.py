@@ -89,7 +89,7 @@ def load_keystore(path: Path | str, password: str) -> LocalAccount:
     try:
         keyfile = json.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"keystore {source} does not exist; create one with create_keystore") from exc
+        raise ConfigError(f"keystore {source} does not exist; create one with `fedledger keys new {source}`") from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"keystore {source} is unreadable or not JSON ({type(exc).__name__})") from exc
     mode = source.stat().st_mode & 0o077

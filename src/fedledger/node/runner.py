@@ -29,7 +29,8 @@ def read_password(password_file: Path | str) -> str:
     path = Path(password_file)
     if not path.is_file():
         raise ConfigError(f"password file {path} not found; create it with the keystore's password on one line")
-    return path.read_text().splitlines()[0] if path.read_text() else ""
+    text = path.read_text()
+    return text.splitlines()[0] if text else ""
 
 
 def run_node(
@@ -46,9 +47,15 @@ def run_node(
     test_fraction: float = 0.2,
     max_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Join `task` and follow it to the end; returns a summary (final stake, claimable, withdrawn)."""
-    client = ChainClient.connect(rpc_url)
+    """Join `task` and follow it to the end; returns a summary (final stake, claimable, withdrawn).
+
+    What can be checked here (behaviour, keystore and password, data file) is checked before
+    the node is contacted, so a typo costs no network round trip and is reported first."""
+    strategy = make_behaviour(behaviour)
     account = load_keystore(keystore, read_password(password_file))
+    if data is not None and not Path(data).is_file():
+        raise ConfigError(f"data file {data} not found")
+    client = ChainClient.connect(rpc_url)
     alliance = AllianceTaskClient.at(client, task)
     store = open_store(storage)
     spec = fetch_spec(store, alliance.config().spec_hash)
@@ -59,7 +66,7 @@ def run_node(
         account,
         dataset,
         state_dir,
-        make_behaviour(behaviour),
+        strategy,
         test_fraction=test_fraction,
         start_at=start_at,
     )
