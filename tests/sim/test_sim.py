@@ -252,3 +252,16 @@ def test_round_zero_slashes_are_reported() -> None:
     for a in attackers:  # nothing earned yet: the balance is the deposit minus the slash
         assert first.balances[a] == SimConfig().stake - first.slashes[a]
     assert set(report.slashed(adversarial=True)) == set(attackers)
+
+
+@pytest.mark.integration
+def test_the_same_simulation_runs_on_a_real_node_again_and_again(anvil_url: str) -> None:
+    """`fedledger demo --rpc-url` against a long-lived node: each run deploys afresh and funds
+    fresh participants from the node's dev account, so three runs in a row must not drain it
+    (1,000 ETH per participant emptied a 10,000-ETH dev account within the third)."""
+    for seed in range(3):
+        report = run_simulation(SimConfig(participants=4, rounds=2, seed=seed, rpc_url=anvil_url, baseline=False))
+        assert [r.round for r in report.rounds] == [0, 1]
+        assert report.conservation_ok
+        assert report.slashed(adversarial=False) == []
+        assert report.final_accuracy is not None and report.final_accuracy > 0.5

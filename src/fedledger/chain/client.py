@@ -60,6 +60,10 @@ from fedledger.chain.errors import ErrorRegistry, artifact_error_registry
 from fedledger.core.errors import ChainError, ConfigError, RevertError, ValidationError
 
 #: Fees are re-read from the latest block at most this often (seconds).
+GAS_MONEY_WEI = 10**18
+"""What a fresh account gets for gas: 1 ETH pays for thousands of this project's transactions
+at a dev chain's ~1 gwei, and a dev node's 10,000-ETH accounts then fund thousands of
+simulated participants, run after run (1,000 ETH each drained one after ten)."""
 FEE_CACHE_S = 1.0
 #: Priority fee used on dev chains (the node's suggestion is used elsewhere).
 DEV_PRIORITY_FEE_WEI = 10**9
@@ -210,7 +214,7 @@ class ChainClient:
             self._dev_accounts = list(accounts)
         return list(self._dev_accounts)
 
-    def new_account(self, eth_wei: int = 10**21, funder: LocalAccount | None = None) -> LocalAccount:
+    def new_account(self, eth_wei: int = GAS_MONEY_WEI, funder: LocalAccount | None = None) -> LocalAccount:
         """A fresh random key, funded with `eth_wei` from `funder` (default: dev account 0)."""
         if eth_wei < 0:
             raise ValidationError(f"eth_wei must be >= 0, got {eth_wei}")

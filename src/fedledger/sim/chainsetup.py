@@ -9,6 +9,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from fedledger.chain import ChainClient
+from fedledger.chain.client import GAS_MONEY_WEI
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.factory import Stack, deploy_stack
 from fedledger.core.records import AllianceConfig
@@ -65,8 +66,6 @@ def alliance_config(config: SimConfig, spec_hash: bytes) -> AllianceConfig:
     )
 
 
-PARTICIPANT_ETH = 10**21
-"""Gas money each simulated participant receives (wei)."""
 
 
 def _seed_bytes(seed: int) -> bytes:
@@ -105,10 +104,10 @@ def setup(config: SimConfig, spec_hash: bytes, participants: int) -> SimChain:
     stack.token.mint(owner.address, config.reward_pool, owner)
     task = stack.factory.create_alliance_task(alliance_config(config, spec_hash), owner)
     if config.rpc_url:
-        accounts = [client.new_account(PARTICIPANT_ETH) for _ in range(participants)]
+        accounts = [client.new_account() for _ in range(participants)]
     else:
         accounts = [participant_account(config.seed, i) for i in range(participants)]
-        client.wait_all([client.send_eth(a.address, PARTICIPANT_ETH, owner) for a in accounts])
+        client.wait_all([client.send_eth(a.address, GAS_MONEY_WEI, owner) for a in accounts])
     for account in accounts:
         stack.token.mint(account.address, config.stake, owner)
     return SimChain(
