@@ -15,7 +15,7 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
-from web3.types import EventData, TxReceipt
+from web3.types import TxReceipt
 
 from fedledger.chain.abi_values import checked_digest, checked_uint
 from fedledger.chain.client import ChainClient
@@ -266,11 +266,6 @@ class AllianceTaskClient(TaskContractClient):
 
     def created_at(self) -> int:
         return int(self.client.call(self.fn.createdAt()))
-
-    # ------------------------------------------------------------------ events
-    def events(self, name: str, from_block: int = 0, **filters: Any) -> list[EventData]:
-        """Decoded `name` events of this task, filtered by indexed arguments."""
-        return self.client.events(self.contract, name, from_block=from_block, argument_filters=filters or None)
 
     def settlement(self, receipt: TxReceipt) -> RoundSettlement:
         """Decode what a `finalizeRound` receipt decided (rewards, slashes, outcome)."""

@@ -15,7 +15,7 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
-from web3.types import EventData, TxReceipt
+from web3.types import TxReceipt
 
 from fedledger.chain.alliance import AllianceTaskClient, config_to_abi
 from fedledger.chain.abi_values import checked_digest, checked_uint
@@ -206,6 +206,9 @@ class ArenaTaskClient(TaskContractClient):
     def status(self) -> ArenaStatus:
         return ArenaStatus(int(self.client.call(self.fn.status())))
 
+    def created_at(self) -> int:
+        return self.progress().created_at
+
     def progress(self) -> ArenaProgress:
         raw = self.client.call(self.fn.progress())
         st, created, sd, cd, rd, closes, tr, va, su, dr, se, asg, com, rev = raw
@@ -297,10 +300,6 @@ class ArenaTaskClient(TaskContractClient):
     def balance(self) -> int:
         """The task's token balance (what it holds in escrow)."""
         return int(self.token.balance_of(self.address))
-
-    def events(self, name: str, from_block: int = 0, **filters: Any) -> list[EventData]:
-        """Decoded `name` events of this task, filtered by indexed arguments."""
-        return self.client.events(self.contract, name, from_block=from_block, argument_filters=filters or None)
 
     def draw_block(self, submission: int) -> int:
         """Block number of the transaction that drew `submission` (its prevrandao seeded the draw)."""

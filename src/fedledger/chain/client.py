@@ -64,6 +64,10 @@ GAS_MONEY_WEI = 10**18
 """What a fresh account gets for gas: 1 ETH pays for thousands of this project's transactions
 at a dev chain's ~1 gwei, and a dev node's 10,000-ETH accounts then fund thousands of
 simulated participants, run after run (1,000 ETH each drained one after ten)."""
+LOG_WINDOW = 10_000
+"""Most blocks one `eth_getLogs` request covers on a JSON-RPC node; hosted providers cap a
+request's range or result count (often at 10,000 of either), and `events` halves the window
+while a node refuses it."""
 FEE_CACHE_S = 1.0
 #: Priority fee used on dev chains (the node's suggestion is used elsewhere).
 DEV_PRIORITY_FEE_WEI = 10**9
@@ -148,6 +152,9 @@ class ChainClient:
         self._view_cache: dict[tuple[Any, ...], Any] = {}
         self._default_caller: str | None = None
         self._receipt_cache: dict[bytes, TxReceipt] = {}
+        self.log_window = LOG_WINDOW
+        """blocks per `eth_getLogs` request on a JSON-RPC node; `events` narrows it when refused"""
+        self._first_blocks: dict[int, int] = {}
         self._rejections: tuple[type[Exception], ...] = embedded_rejections() if is_embedded else ()
         self._views: EmbeddedViews | None = EmbeddedViews(w3.provider) if is_embedded else None
         self.stats = ChainStats()
@@ -463,17 +470,65 @@ class ChainClient:
         argument_filters: dict[str, Any] | None = None,
         to_block: int | str = "latest",
     ) -> list[EventData]:
-        """Decoded logs of `event_name` emitted by `contract`, optionally filtered by indexed args."""
+        """Decoded logs of `event_name` emitted by `contract`, optionally filtered by indexed args.
+
+        On a JSON-RPC node the range is read in windows of at most `LOG_WINDOW` blocks, and a
+        window the node refuses (hosted providers cap a request's block range or result count)
+        is halved until it passes; the narrower window is kept for later calls."""
         names = [item["name"] for item in contract.abi if item.get("type") == "event"]
         if event_name not in names:
             raise ValidationError(f"contract has no event {event_name!r}; its events: {', '.join(sorted(names))}")
         event = contract.events[event_name]()
-        return list(
-            self._rpc(
-                lambda: event.get_logs(from_block=from_block, to_block=to_block, argument_filters=argument_filters),
-                "eth_getLogs",
+        if self.is_embedded:
+            return list(
+                self._rpc(
+                    lambda: event.get_logs(from_block=from_block, to_block=to_block, argument_filters=argument_filters),
+                    "eth_getLogs",
+                )
             )
-        )
+        end = self._block_number_of(to_block)
+        found: list[EventData] = []
+        start = from_block
+        while start <= end:
+            stop = min(end, start + self.log_window - 1)
+            try:
+                found += self._rpc(
+                    lambda: event.get_logs(from_block=start, to_block=stop, argument_filters=argument_filters),
+                    "eth_getLogs",
+                )
+            except ChainError as exc:
+                if not isinstance(exc.__cause__, Web3RPCError) or stop == start:
+                    raise
+                self.log_window = max(1, (stop - start + 1) // 2)  # the node refused the range: narrow it
+                continue
+            start = stop + 1
+        return found
+
+    def _block_number_of(self, block: int | str) -> int:
+        if isinstance(block, int):
+            return block
+        if block == "latest":
+            return self.block_number()
+        return int(self._rpc(lambda: self.w3.eth.get_block(block), "eth_getBlockByNumber")["number"])  # type: ignore[arg-type]
+
+    def first_block_at(self, timestamp: int) -> int:
+        """The lowest block number whose timestamp is >= `timestamp` (the latest block if none).
+
+        Why: a contract records when it was created (`block.timestamp`), and reading its events
+        from that block instead of the genesis keeps `eth_getLogs` to the contract's own lifetime
+        on a long chain. A binary search, about log2(chain length) block headers, once per
+        timestamp (block timestamps never decrease)."""
+        if timestamp not in self._first_blocks:
+            low, high = 0, self.block_number()
+            while low < high:
+                mid = (low + high) // 2
+                stamp = int(self._rpc(lambda: self.w3.eth.get_block(mid)["timestamp"], "eth_getBlockByNumber"))
+                if stamp >= timestamp:
+                    high = mid
+                else:
+                    low = mid + 1
+            self._first_blocks[timestamp] = low
+        return self._first_blocks[timestamp]
 
     # ------------------------------------------------------------------ internals
     def _transact_data(
