@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fedledger.core.errors import IntegrityError
+from fedledger.core.errors import ChainError, IntegrityError, RevertError, StorageError
 from fedledger.core.records import TaskStatus
 from fedledger.node.participant import Participant, fetch_spec
 from fedledger.sim.chainsetup import setup
@@ -184,3 +184,89 @@ def test_a_voter_checks_every_update_and_reports_each_failure_in_proposer_order(
     expected = voter.learner.flatten(good)
     expected -= flat
     assert np.array_equal(deltas[0], expected)
+
+
+def _pioneer_with_a_broken_store(tmp_path: Path) -> tuple[Any, Participant, Path]:
+    """Round 0 started; its one proposer is about to publish into a store whose directory a
+    plain file has replaced (every write then fails with an OSError, as on a lost mount)."""
+    _, env, nodes = _small_task(tmp_path, rounds=1)
+    for node in [n for _ in range(50) for n in nodes]:  # one step at a time, so none acts in round 0
+        if env.task.round_count() >= 1:
+            break
+        node.step()
+    assert env.task.round_info(0).submitted_count == 0
+    (proposer,) = env.task.round_info(0).proposers
+    pioneer = next(n for n in nodes if n.address == proposer)
+    root = tmp_path / "store"
+    root.rename(tmp_path / "store.away")
+    root.write_text("not a directory")
+    return env, pioneer, root
+
+
+def test_a_step_that_fails_on_the_store_is_tried_again_and_the_round_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env, pioneer, root = _pioneer_with_a_broken_store(tmp_path)
+    calls = 0
+
+    def repair_after_two_failures() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            root.unlink()
+            (tmp_path / "store.away").rename(root)
+        return False
+
+    with caplog.at_level(logging.WARNING, logger="fedledger.node.participant"):
+        pioneer.run(poll_s=0.001, max_steps=1, should_stop=repair_after_two_failures, retry_for_s=60)
+    assert env.task.round_info(0).submitted_count == 1
+    assert len(caplog.records) == 2
+    assert all("step failed (cannot write blob" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("retry_for_s", [0.0, 0.05])
+def test_a_store_that_stays_down_ends_the_run_with_its_error(tmp_path: Path, retry_for_s: float) -> None:
+    env, pioneer, _ = _pioneer_with_a_broken_store(tmp_path)
+    with pytest.raises(StorageError, match="cannot write blob"):
+        pioneer.run(poll_s=0.001, retry_for_s=retry_for_s)
+    assert env.task.round_info(0).submitted_count == 0
+
+
+def test_a_revert_is_tried_again_once_then_ends_the_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A newcomer without tokens cannot stake: the contract refuses the same way twice."""
+    _, env, nodes = _small_task(tmp_path, rounds=1)
+    broke = env.client.new_account()
+    newcomer = Participant(env.task, nodes[0].store, broke, nodes[0].data, tmp_path / "newcomer")
+    with caplog.at_level(logging.WARNING, logger="fedledger.node.participant"), pytest.raises(RevertError) as info:
+        newcomer.run(poll_s=0.001, retry_for_s=60)
+    assert info.value.error_name == "ERC20InsufficientBalance"
+    assert len(caplog.records) == 1
+
+
+@pytest.mark.parametrize("dropped", ["commitVote", "revealVote"])
+def test_a_vote_whose_confirmation_was_lost_is_settled_after_the_retry(tmp_path: Path, dropped: str) -> None:
+    """The connection drops right after the commitment (or the reveal) is mined, so the node
+    never learns it landed: the retried step must read its vote from the chain again, and
+    neither commit a second time (refused: the vote would be given up) nor reveal twice
+    (refused twice: the run would end)."""
+    config, env, nodes = _small_task(tmp_path, rounds=1)
+    victim = nodes[-1]
+    lost = []
+
+    def drop_after(_address: str, name: str, _receipt: Any) -> None:
+        if name == dropped and not lost:
+            lost.append(name)
+            raise ChainError("lost the node at embedded during eth_getTransactionReceipt: connection reset")
+
+    victim.on_tx = drop_after
+    others = nodes[:-1]
+    for _ in range(200):
+        for node in others:
+            node.step()
+        victim.run(poll_s=0.001, max_steps=1, retry_for_s=60)
+        if all(n.done for n in nodes):
+            break
+    assert lost == [dropped]
+    assert env.task.status() == TaskStatus.FINISHED
+    assert env.task.vote_of(0, victim.address).revealed
+    assert env.token_balance(victim.address) > config.stake

@@ -11,6 +11,7 @@ import typer
 from fedledger.cli.errors import handle_errors
 from fedledger.cli.options import default_home
 from fedledger.node.behaviours import BEHAVIOURS
+from fedledger.node.participant import RETRY_FOR_S
 from fedledger.node.runner import run_node
 
 app = typer.Typer(help="Run a participant node.", no_args_is_help=True)
@@ -29,6 +30,9 @@ def run(
     behaviour: str = typer.Option("honest", help=f"Behaviour (simulation): {', '.join(sorted(BEHAVIOURS))}."),
     start_at: int | None = typer.Option(None, help="Start round 0 once this many participants joined (default: when full)."),
     poll: float = typer.Option(0.5, help="Seconds between chain polls when idle."),
+    retry_for: float = typer.Option(
+        RETRY_FOR_S, help="Seconds of failing steps in a row (node or store unreachable) before giving up; 0: never retry."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Join the task (stake), then train, vote, finalize and withdraw as the chain dictates; resumable."""
@@ -36,5 +40,6 @@ def run(
     summary = run_node(
         rpc_url, keystore, password_file, task, data, storage,
         state_dir or default_home() / "nodes" / task, behaviour=behaviour, poll_s=poll, start_at=start_at,
+        retry_for_s=retry_for,
     )
     typer.echo(json.dumps(summary, indent=2))

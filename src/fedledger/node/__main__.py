@@ -11,6 +11,7 @@ import sys
 from fedledger.core.errors import FedledgerError
 from fedledger.node.behaviours import BEHAVIOURS
 from fedledger.node.memory import retain_freed_memory
+from fedledger.node.participant import RETRY_FOR_S
 from fedledger.node.runner import run_node
 
 
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--behaviour", default="honest", choices=sorted(BEHAVIOURS))
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls when idle")
     parser.add_argument("--start-at", type=int, default=None, help="start round 0 once this many joined")
+    parser.add_argument("--retry-for", type=float, default=RETRY_FOR_S,
+                        help="seconds of failing steps in a row (node or store unreachable) before giving up")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = run_node(
             args.rpc_url, args.keystore, args.password_file, args.task, args.data, args.storage,
             args.state_dir, behaviour=args.behaviour, poll_s=args.poll, start_at=args.start_at,
+            retry_for_s=args.retry_for,
         )
     except FedledgerError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -52,7 +52,14 @@ import numpy as np
 
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
-from fedledger.core.errors import IntegrityError, RevertError, StorageError, UpdateValidationError, ValidationError
+from fedledger.core.errors import (
+    ChainError,
+    IntegrityError,
+    RevertError,
+    StorageError,
+    UpdateValidationError,
+    ValidationError,
+)
 from fedledger.core.records import Role, RoundInfo, RoundUpdates, TaskStatus
 from fedledger.core.types import ZERO_DIGEST, Digest32
 from fedledger.learning.data import Dataset
@@ -70,6 +77,10 @@ from fedledger.storage.cid import cid_from_digest, digest_of
 
 log = logging.getLogger(__name__)
 
+RETRY_FOR_S = 600.0
+"""How long `run` keeps retrying steps that fail in a row before it gives up."""
+RETRY_PAUSE_MAX_S = 30.0
+"""The longest pause between two tries (pauses double from 2 x poll_s)."""
 MODEL_CACHE = 16
 """Parsed models a node keeps (the global models it builds on, the round's updates)."""
 
@@ -600,13 +611,44 @@ class Participant:
         return f"revealed vote for round {r}"
 
     # ------------------------------------------------------------------ loop
-    def run(self, poll_s: float = 0.5, max_steps: int | None = None, should_stop: Callable[[], bool] | None = None) -> None:
-        """Step until the task is over (and withdrawn); sleep `poll_s` when nothing is due."""
+    def run(
+        self,
+        poll_s: float = 0.5,
+        max_steps: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        retry_for_s: float = RETRY_FOR_S,
+    ) -> None:
+        """Step until the task is over (and withdrawn); sleep `poll_s` when nothing is due.
+
+        A step that fails on the chain or the store (a node or gateway that drops a request, a
+        receipt that times out, a store that is briefly unreachable) is tried again after a
+        growing pause, as a restarted process would resume: every step re-reads what it acts
+        on from the chain. Failures in a row for longer than `retry_for_s` end the run with the
+        last error (0: the first failure does). A contract revert is tried again once, since the
+        chain may have moved on between the step's reads and its transaction; a second revert
+        in a row is the contract's answer and ends the run."""
         steps = 0
+        failing_since: float | None = None
+        failures = 0
+        last: Exception | None = None
         while not self.done:
             if should_stop is not None and should_stop():
                 return
-            action = self.step()
+            try:
+                action = self.step()
+            except (ChainError, StorageError) as exc:
+                now = time.monotonic()
+                failing_since = now if failing_since is None else failing_since
+                if now - failing_since >= retry_for_s or (isinstance(exc, RevertError) and isinstance(last, RevertError)):
+                    raise
+                last = exc
+                failures += 1
+                pause = min(RETRY_PAUSE_MAX_S, poll_s * 2**failures)
+                log.warning("%s: step failed (%s); trying again in %.1f s", self.address, exc, pause)
+                self._forget_unconfirmed()
+                time.sleep(pause)
+                continue
+            failing_since, failures, last = None, 0, None
             if action != "idle":
                 log.info("%s: %s", self.address, action)
             steps += 1
@@ -614,3 +656,10 @@ class Participant:
                 return
             if action in ("idle",):
                 time.sleep(poll_s)
+
+    def _forget_unconfirmed(self) -> None:
+        """Drop what a failed step may have left out of date: the observation it was acting
+        on, and the own-vote flags (a commit or reveal whose confirmation was lost may still
+        have landed; trusting the old flags would commit or reveal again, and be refused)."""
+        self._observed = None
+        self._votes.clear()

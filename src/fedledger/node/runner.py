@@ -18,7 +18,7 @@ from fedledger.chain.keystore import load_keystore
 from fedledger.core.errors import ConfigError
 from fedledger.learning.data import load_dataset
 from fedledger.node.behaviours import make_behaviour
-from fedledger.node.participant import Participant, fetch_spec
+from fedledger.node.participant import RETRY_FOR_S, Participant, fetch_spec
 from fedledger.storage.open_store import open_store
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def run_node(
     start_at: int | None = None,
     test_fraction: float = 0.2,
     max_seconds: float | None = None,
+    retry_for_s: float = RETRY_FOR_S,
 ) -> dict[str, Any]:
     """Join `task` and follow it to the end; returns a summary (final stake, claimable, withdrawn).
 
@@ -71,7 +72,11 @@ def run_node(
         start_at=start_at,
     )
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
-    node.run(poll_s=poll_s, should_stop=None if deadline is None else (lambda: time.monotonic() > deadline))
+    node.run(
+        poll_s=poll_s,
+        should_stop=None if deadline is None else (lambda: time.monotonic() > deadline),
+        retry_for_s=retry_for_s,
+    )
     info = alliance.participant_info(account.address)
     return {
         "address": account.address,
