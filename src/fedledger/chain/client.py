@@ -59,7 +59,6 @@ from fedledger.chain.backends import (
 from fedledger.chain.errors import ErrorRegistry, artifact_error_registry
 from fedledger.core.errors import ChainError, ConfigError, RevertError, ValidationError
 
-#: Fees are re-read from the latest block at most this often (seconds).
 GAS_MONEY_WEI = 10**18
 """What a fresh account gets for gas: 1 ETH pays for thousands of this project's transactions
 at a dev chain's ~1 gwei, and a dev node's 10,000-ETH accounts then fund thousands of
@@ -68,6 +67,7 @@ LOG_WINDOW = 10_000
 """Most blocks one `eth_getLogs` request covers on a JSON-RPC node; hosted providers cap a
 request's range or result count (often at 10,000 of either), and `events` halves the window
 while a node refuses it."""
+#: Fees are re-read from the latest block at most this often (seconds).
 FEE_CACHE_S = 1.0
 #: Priority fee used on dev chains (the node's suggestion is used elsewhere).
 DEV_PRIORITY_FEE_WEI = 10**9
@@ -479,23 +479,24 @@ class ChainClient:
         if event_name not in names:
             raise ValidationError(f"contract has no event {event_name!r}; its events: {', '.join(sorted(names))}")
         event = contract.events[event_name]()
-        if self.is_embedded:
+
+        def logs(first: int, last: int | str) -> list[EventData]:
             return list(
                 self._rpc(
-                    lambda: event.get_logs(from_block=from_block, to_block=to_block, argument_filters=argument_filters),
+                    lambda: event.get_logs(from_block=first, to_block=last, argument_filters=argument_filters),
                     "eth_getLogs",
                 )
             )
+
+        if self.is_embedded:  # in-process: no provider limits, one request
+            return logs(from_block, to_block)
         end = self._block_number_of(to_block)
         found: list[EventData] = []
         start = from_block
         while start <= end:
             stop = min(end, start + self.log_window - 1)
             try:
-                found += self._rpc(
-                    lambda: event.get_logs(from_block=start, to_block=stop, argument_filters=argument_filters),
-                    "eth_getLogs",
-                )
+                found += logs(start, stop)
             except ChainError as exc:
                 if not isinstance(exc.__cause__, Web3RPCError) or stop == start:
                     raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -38,6 +39,7 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
+HONEST = "honest"
 ADVERSARY_STYLES = (
     ("tab:red", "x", "--"),
     ("tab:orange", "^", "-."),
@@ -69,20 +71,17 @@ def balance_figure(report: SimReport) -> Figure:
     with its head count."""
     fig, ax = plt.subplots(figsize=(6, 4))
     rounds = [-1] + [r.round for r in report.rounds]
-    behaviours = sorted({p.behaviour for p in report.participants if p.adversarial})
-    styles = {b: ADVERSARY_STYLES[i % len(ADVERSARY_STYLES)] for i, b in enumerate(behaviours)}
-    counts = {b: sum(p.adversarial and p.behaviour == b for p in report.participants) for b in behaviours}
-    honest = sum(not p.adversarial for p in report.participants)
+    group = {p.address: p.behaviour if p.adversarial else HONEST for p in report.participants}
+    sizes = Counter(group.values())
+    styles = {b: ADVERSARY_STYLES[i % len(ADVERSARY_STYLES)] for i, b in enumerate(sorted(set(sizes) - {HONEST}))}
+    styles[HONEST] = ("tab:blue", ".", "-")
     labelled: set[str] = set()
-    series = balance_series(report)
-    for p in report.participants:
-        group = p.behaviour if p.adversarial else "honest"
-        colour, marker, dash = styles[group] if p.adversarial else ("tab:blue", ".", "-")
-        label = None
-        if group not in labelled:
-            label = f"{group} ({counts[group] if p.adversarial else honest})"
-            labelled.add(group)
-        ax.plot(rounds, series[p.address], color=colour, marker=marker, linestyle=dash, alpha=0.8, label=label)
+    for address, series in balance_series(report).items():
+        g = group[address]
+        colour, marker, dash = styles[g]
+        label = None if g in labelled else f"{g} ({sizes[g]})"
+        labelled.add(g)
+        ax.plot(rounds, series, color=colour, marker=marker, linestyle=dash, alpha=0.8, label=label)
     ax.set_xlabel("round (-1 = after joining)")
     ax.set_ylabel("stake + claimable (tokens)")
     ax.grid(alpha=0.3)
