@@ -86,6 +86,9 @@ def test_node_processes_run_a_task_and_survive_a_kill(anvil_url: str, tmp_path: 
     assert task.status() == TaskStatus.FINISHED
     summaries = [json.loads(logs[i].strip().splitlines()[-1]) for i in range(N)]
     assert all(s["withdrawn"] for s in summaries)
+    # each process told its operator what it did, without -v
+    full = [(tmp_path / f"node{i}.log").read_text() for i in range(N)]
+    assert all("committed vote for round 2" in text and "revealed vote for round 2" in text for text in full), logs
     # the creator withdraws its refund; then every token is back in a wallet
     task.withdraw(owner)
     token = stack.token

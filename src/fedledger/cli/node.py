@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import typer
@@ -12,7 +11,7 @@ from fedledger.cli.errors import handle_errors
 from fedledger.cli.options import default_home
 from fedledger.node.behaviours import BEHAVIOURS
 from fedledger.node.participant import RETRY_FOR_S
-from fedledger.node.runner import run_node
+from fedledger.node.runner import configure_logging, run_node
 
 app = typer.Typer(help="Run a participant node.", no_args_is_help=True)
 
@@ -33,10 +32,11 @@ def run(
     retry_for: float = typer.Option(
         RETRY_FOR_S, help="Seconds of failing steps in a row (node or store unreachable) before giving up; 0: never retry."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print the libraries' info messages."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print warnings only, not each action."),
 ) -> None:
     """Join the task (stake), then train, vote, finalize and withdraw as the chain dictates; resumable."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    configure_logging(verbose, quiet)
     summary = run_node(
         rpc_url, keystore, password_file, task, data, storage,
         state_dir or default_home() / "nodes" / task, behaviour=behaviour, poll_s=poll, start_at=start_at,

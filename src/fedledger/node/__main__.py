@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from fedledger.core.errors import FedledgerError
 from fedledger.node.behaviours import BEHAVIOURS
 from fedledger.node.memory import retain_freed_memory
 from fedledger.node.participant import RETRY_FOR_S
-from fedledger.node.runner import run_node
+from fedledger.node.runner import configure_logging, run_node
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-at", type=int, default=None, help="start round 0 once this many joined")
     parser.add_argument("--retry-for", type=float, default=RETRY_FOR_S,
                         help="seconds of failing steps in a row (node or store unreachable) before giving up")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print the libraries' info messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print warnings only, not each action")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    configure_logging(args.verbose, args.quiet)
     retain_freed_memory()
     try:
         summary = run_node(

@@ -24,6 +24,15 @@ from fedledger.storage.open_store import open_store
 log = logging.getLogger(__name__)
 
 
+def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """What a node process prints: each action it takes (joined, submitted, committed, revealed,
+    finalized, withdrew) and every warning, with a timestamp; `verbose` adds the libraries'
+    info messages, `quiet` keeps warnings only. A node runs for hours: a silent one cannot be
+    told from a stuck one."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("fedledger.node").setLevel(logging.WARNING if quiet else logging.INFO)
+
+
 def read_password(password_file: Path | str) -> str:
     """The keystore password from a file (first line, trailing newline stripped)."""
     path = Path(password_file)
