@@ -46,6 +46,27 @@ def test_first_block_at_finds_the_first_block_at_or_after_a_timestamp(chain_clie
     assert chain_client.first_block_at(stamps[-1][1] + 10**6) == chain_client.block_number()
 
 
+def test_logs_of_several_contracts_come_decoded_in_chain_order(chain_client: ChainClient) -> None:
+    owner = chain_client.dev_accounts()[0]
+    first, start = _transfers(chain_client, 2)
+    second, _ = _transfers(chain_client, 2)
+    chain_client.transact(first.functions.approve(owner.address, 5), owner)
+    unrelated, _ = _transfers(chain_client, 1)
+    found = chain_client.logs([first, second], from_block=start)
+    per_name = [
+        e for c in (first, second) for n in {i["name"] for i in c.abi if i.get("type") == "event"}
+        for e in chain_client.events(c, n, from_block=start)
+    ]
+    assert found == sorted(per_name, key=lambda e: (e["blockNumber"], e["logIndex"]))
+    moves = [(e["address"], e["event"], e["args"]["value"]) for e in found if e["event"] in ("Transfer", "Approval")]
+    assert moves == [
+        (first.address, "Transfer", 1), (first.address, "Transfer", 2),
+        (second.address, "Transfer", 10**24), (second.address, "Transfer", 1), (second.address, "Transfer", 2),
+        (first.address, "Approval", 5),
+    ]
+    assert all(e["address"] != unrelated.address for e in found)
+
+
 def test_a_task_reads_its_events_from_its_creation_on() -> None:
     stack = deploy_stack(ChainClient.embedded())
     client = stack.client
@@ -120,6 +141,20 @@ def test_events_are_read_in_windows_on_a_node(limited: tuple[str, type[_RangeLim
     assert [e["args"]["value"] for e in found] == list(range(1, 10))
     assert proxy.spans and max(proxy.spans) == 2 and proxy.refused == 0
     assert [e["args"]["value"] for e in client.events(token, "Transfer", from_block=start, to_block=start + 2)] == [1, 2, 3]
+
+
+@pytest.mark.integration
+def test_logs_of_several_contracts_take_one_request_per_window(limited: tuple[str, type[_RangeLimitedProxy]]) -> None:
+    url, proxy = limited
+    client = ChainClient.connect(url)
+    first, start = _transfers(client, 3)
+    second, _ = _transfers(client, 3)
+    end = client.block_number()
+    client.log_window = 4
+    found = client.logs([first, second], from_block=start, to_block=end)
+    assert len([e for e in found if e["event"] == "Transfer"]) == 7  # 3 + the second token's mint + 3
+    span = end - start + 1
+    assert proxy.spans == [4] * (span // 4) + ([span % 4] if span % 4 else [])
 
 
 @pytest.mark.integration

@@ -2,7 +2,8 @@
 
 Why polling `eth_getLogs`: it works against every node (the embedded EVM, anvil, HTTP-only
 gateways) where log subscriptions do not. One poll asks for the head block first and reads
-logs only when a block was mined since the last poll, so an idle chain costs one call a poll.
+logs only when a block was mined since the last poll, so an idle chain costs one call a poll;
+the logs of the factory and every task come in one `eth_getLogs` (per window of blocks).
 """
 
 from __future__ import annotations
@@ -10,15 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fedledger.api.chainview import ChainView
-from fedledger.chain.artifacts import load_artifact
 
 #: Contract kind -> artifact whose events the poller decodes.
 ARTIFACTS = {"factory": "TaskFactory", "alliance": "AllianceTask", "arena": "ArenaTask"}
-
-
-def event_names(kind: str) -> list[str]:
-    """Event names declared in the ABI of a contract kind."""
-    return sorted({item["name"] for item in load_artifact(ARTIFACTS[kind]).abi if item.get("type") == "event"})
 
 
 def to_json_value(value: Any) -> Any:
@@ -55,7 +50,8 @@ class EventPoller:
             raise ValueError(f"from_block must be >= 0, got {from_block}")
         self.view = view
         self.next_block = from_block
-        self._names = {kind: event_names(kind) for kind in ARTIFACTS}
+        self._kinds: dict[str, str] = {}
+        """task address -> "alliance" | "arena" (a task's kind never changes, so it is asked once)"""
 
     def poll(self) -> list[dict[str, Any]]:
         view = self.view
@@ -63,16 +59,13 @@ class EventPoller:
             head = view.client.block_number()
             if head < self.next_block:
                 return []
-            contracts = [(view.factory.contract, "factory")]
+            contracts = {str(view.factory.contract.address): (view.factory.contract, "factory")}
             for address in view.factory.tasks():
-                kind = "arena" if view.factory.is_arena_task(address) else "alliance"
+                if address not in self._kinds:
+                    self._kinds[address] = "arena" if view.factory.is_arena_task(address) else "alliance"
+                kind = self._kinds[address]
                 contract = view.client.contract_at(ARTIFACTS[kind], address)
-                contracts.append((contract, kind))
-            messages = []
-            for contract, kind in contracts:
-                for name in self._names[kind]:
-                    for event in view.client.events(contract, name, from_block=self.next_block, to_block=head):
-                        messages.append(event_message(event, kind))
+                contracts[str(contract.address)] = (contract, kind)
+            events = view.client.logs([c for c, _ in contracts.values()], from_block=self.next_block, to_block=head)
             self.next_block = head + 1
-        messages.sort(key=lambda m: (m["block"], m["log_index"]))
-        return messages
+        return [event_message(event, contracts[str(event["address"])][1]) for event in events]
