@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +60,8 @@ from fedledger.chain.backends import (
 from fedledger.chain.errors import ErrorRegistry, artifact_error_registry
 from fedledger.core.errors import ChainError, ConfigError, RevertError, ValidationError
 
+log = logging.getLogger(__name__)
+
 GAS_MONEY_WEI = 10**18
 """What a fresh account gets for gas: 1 ETH pays for thousands of this project's transactions
 at a dev chain's ~1 gwei, and a dev node's 10,000-ETH accounts then fund thousands of
@@ -67,6 +70,11 @@ LOG_WINDOW = 10_000
 """Most blocks one `eth_getLogs` request covers on a JSON-RPC node; hosted providers cap a
 request's range or result count (often at 10,000 of either), and `events` halves the window
 while a node refuses it."""
+BUMP_AFTER_S = 30.0
+"""A transaction not mined this long after it was sent to a JSON-RPC node is sent again with
+the same nonce and higher fees (a base-fee spike can leave it under the block's base fee)."""
+PENDING_KEPT = 4096
+"""Sent-but-unconfirmed transactions remembered for replacement (the oldest go first)."""
 #: Fees are re-read from the latest block at most this often (seconds).
 FEE_CACHE_S = 1.0
 #: Priority fee used on dev chains (the node's suggestion is used elsewhere).
@@ -87,6 +95,23 @@ VIEW_CACHE_SIZE = 4096
 
 _MISS = object()
 """`_fast_view`'s "no answer" (None is a legitimate decoded value)."""
+
+
+@dataclass
+class _Unconfirmed:
+    """A transaction sent to a JSON-RPC node whose receipt was not seen yet."""
+
+    tx: dict[str, Any]
+    """the fields it was last signed with (nonce included)"""
+    sender: LocalAccount
+    sent_at: float
+    hashes: list[bytes]
+    """the first hash, then each replacement's"""
+
+
+def _raised(fee: int) -> int:
+    """`fee` + 12.5 % (nodes accept a replacement only at +10 % on both fee fields)."""
+    return fee + fee // 8 + 1
 
 
 @dataclass
@@ -153,6 +178,9 @@ class ChainClient:
         self._default_caller: str | None = None
         self._receipt_cache: dict[bytes, TxReceipt] = {}
         self.log_window = LOG_WINDOW
+        self.bump_after_s = BUMP_AFTER_S
+        """seconds before an unmined transaction is replaced with higher fees (JSON-RPC nodes)"""
+        self._unconfirmed: dict[bytes, _Unconfirmed] = {}
         """blocks per `eth_getLogs` request on a JSON-RPC node; `events` narrows it when refused"""
         self._first_blocks: dict[int, int] = {}
         self._rejections: tuple[type[Exception], ...] = embedded_rejections() if is_embedded else ()
@@ -295,14 +323,15 @@ class ChainClient:
         with self._lock:
             for start in range(0, len(payloads), SEND_BATCH):
                 nonce = self._current_nonce(address)
-                raws = []
+                raws, txs = [], []
                 for i, (to, data) in enumerate(payloads[start : start + SEND_BATCH]):
                     tx = {"chainId": self.chain_id, "gas": int(gas), "value": int(value), "data": data,
                           "to": to, "nonce": nonce + i, **fees}
+                    txs.append(tx)
                     raws.append("0x" + bytes(sender.sign_transaction(tx).raw_transaction).hex())
                 responses = self._batch_rpc([("eth_sendRawTransaction", [raw]) for raw in raws], "send_many")
                 accepted = 0
-                for resp in responses:
+                for tx, resp in zip(txs, responses):
                     if "error" in resp or not resp.get("result"):
                         self._nonces.pop(address, None)
                         raise ChainError(
@@ -310,6 +339,7 @@ class ChainClient:
                             f"(the {len(hashes)} before it were accepted and will be mined): {resp.get('error')}"
                         )
                     hashes.append(HexBytes(resp["result"]))
+                    self._remember_unconfirmed(bytes(hashes[-1]), tx, sender)
                     accepted += 1
                     self.stats.transactions += 1
                 self._nonces[address] = nonce + accepted
@@ -624,6 +654,8 @@ class ChainClient:
             self._nonces[address] = nonce + 1
             self.stats.transactions += 1
             self._view_cache.clear()
+            if not self.is_embedded:
+                self._remember_unconfirmed(bytes(tx_hash), tx, sender)
             if self.is_embedded:
                 # eth-tester finds a receipt by scanning blocks back from the head, so a
                 # receipt is cheap now (its block is the head) and O(chain length) later.
@@ -692,7 +724,7 @@ class ChainClient:
                     except TransactionNotFound:
                         pass
             else:
-                found.update(self._batch_receipts(missing))
+                found.update(self._receipts_or_replace(missing))
             if all(bytes(h) in found for h in hashes):
                 continue
             if time.monotonic() > deadline:
@@ -703,6 +735,56 @@ class ChainClient:
                 )
             delay = min(0.5, delay * 2 or 0.01)
             time.sleep(delay)
+
+    def _remember_unconfirmed(self, tx_hash: bytes, tx: dict[str, Any], sender: LocalAccount) -> None:
+        if len(self._unconfirmed) >= PENDING_KEPT:
+            self._unconfirmed.pop(next(iter(self._unconfirmed)))
+        self._unconfirmed[tx_hash] = _Unconfirmed(dict(tx), sender, time.monotonic(), [tx_hash])
+
+    def _receipts_or_replace(self, missing: list[HexBytes]) -> dict[bytes, TxReceipt]:
+        """Receipts of `missing` (keyed by the hash first returned for each), whichever of its
+        sends was mined; a transaction still unmined after `bump_after_s` is sent again."""
+        first_of = {alias: bytes(h) for h in missing for alias in self._hashes_of(bytes(h))}
+        found = {first_of[alias]: receipt for alias, receipt in self._batch_receipts([HexBytes(a) for a in first_of]).items()}
+        now = time.monotonic()
+        for h in missing:
+            entry = self._unconfirmed.get(bytes(h))
+            if bytes(h) in found:
+                self._unconfirmed.pop(bytes(h), None)
+            elif entry is not None and now - entry.sent_at >= self.bump_after_s:
+                self._replace(entry)
+        return found
+
+    def _hashes_of(self, tx_hash: bytes) -> list[bytes]:
+        entry = self._unconfirmed.get(tx_hash)
+        return list(entry.hashes) if entry is not None else [tx_hash]
+
+    def _replace(self, entry: _Unconfirmed) -> None:
+        """Send `entry` again, same nonce, fees raised by 12.5 % or to the latest block's quote,
+        whichever is higher. A refusal (the original was mined meanwhile: "nonce too low")
+        leaves the earlier sends to be found by their receipts."""
+        old = entry.tx
+        self._fees = None
+        fresh = self._fee_fields()
+        if "gasPrice" in old:
+            fees: dict[str, int] = {"gasPrice": max(_raised(old["gasPrice"]), fresh.get("gasPrice", 0))}
+        else:
+            tip = max(_raised(old["maxPriorityFeePerGas"]), fresh.get("maxPriorityFeePerGas", 0))
+            cap = max(_raised(old["maxFeePerGas"]), fresh.get("maxFeePerGas", 0) - fresh.get("maxPriorityFeePerGas", 0) + tip)
+            fees = {"maxFeePerGas": cap, "maxPriorityFeePerGas": tip, "type": 2}
+        tx = {**old, **fees}
+        raw = "0x" + bytes(entry.sender.sign_transaction(tx).raw_transaction).hex()
+        entry.sent_at = time.monotonic()
+        sent = self._raw_result("eth_sendRawTransaction", [raw])
+        if sent is None:
+            log.info("replacement of nonce %d from %s refused; waiting for the earlier send", old["nonce"], entry.sender.address)
+            return
+        log.warning(
+            "transaction nonce %d from %s not mined after %.0f s: sent again with fees %s",
+            old["nonce"], entry.sender.address, self.bump_after_s, fees,
+        )
+        entry.tx = tx
+        entry.hashes.append(bytes(HexBytes(sent)))
 
     def _batch_receipts(self, hashes: list[HexBytes]) -> dict[bytes, TxReceipt]:
         """One HTTP round trip for many receipts; unmined ones are simply absent."""
