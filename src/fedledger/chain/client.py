@@ -178,10 +178,10 @@ class ChainClient:
         self._default_caller: str | None = None
         self._receipt_cache: dict[bytes, TxReceipt] = {}
         self.log_window = LOG_WINDOW
+        """blocks per `eth_getLogs` request on a JSON-RPC node; `events` narrows it when refused"""
         self.bump_after_s = BUMP_AFTER_S
         """seconds before an unmined transaction is replaced with higher fees (JSON-RPC nodes)"""
         self._unconfirmed: dict[bytes, _Unconfirmed] = {}
-        """blocks per `eth_getLogs` request on a JSON-RPC node; `events` narrows it when refused"""
         self._first_blocks: dict[int, int] = {}
         self._rejections: tuple[type[Exception], ...] = embedded_rejections() if is_embedded else ()
         self._views: EmbeddedViews | None = EmbeddedViews(w3.provider) if is_embedded else None
@@ -654,14 +654,14 @@ class ChainClient:
             self._nonces[address] = nonce + 1
             self.stats.transactions += 1
             self._view_cache.clear()
-            if not self.is_embedded:
-                self._remember_unconfirmed(bytes(tx_hash), tx, sender)
             if self.is_embedded:
                 # eth-tester finds a receipt by scanning blocks back from the head, so a
                 # receipt is cheap now (its block is the head) and O(chain length) later.
                 if len(self._receipt_cache) >= EMBEDDED_RECEIPT_CACHE:
                     self._receipt_cache.pop(next(iter(self._receipt_cache)))
                 self._receipt_cache[bytes(tx_hash)] = self.w3.eth.get_transaction_receipt(tx_hash)
+            else:
+                self._remember_unconfirmed(bytes(tx_hash), tx, sender)
         return HexBytes(tx_hash)
 
     def reset_nonce(self, address: str | None = None) -> None:
