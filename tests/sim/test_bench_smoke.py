@@ -38,3 +38,8 @@ def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
     split = row["chain_split_s_per_round"]
     assert split["views"] > 0 and split["transactions"] > 0 and row["views_per_round"] >= row["transactions_per_round"]
     assert abs(sum(split.values()) - row["breakdown_s_per_round"]["chain"]) < 1e-6
+    # the work outside training is the breakdown without its training part, and the budget is
+    # the target's share of plain FedAvg's time
+    parts = row["breakdown_s_per_round"]
+    assert abs(row["protocol_work_s_per_round"] - (sum(parts.values()) - parts["train"])) < 1e-6
+    assert abs(row["work_budget_s_per_round"] - 0.10 * row["baseline_s_per_round"]) < 1e-9
