@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from fedledger.chain.anvil import DEV_PORT, port_is_free
 from fedledger.chain.client import ChainClient
 from fedledger.chain.factory import FactoryClient
 from fedledger.cli.main import app
+from fedledger.cli.options import Deployment
 from fedledger.node.specs import fetch_spec, fetch_validation_set
 from fedledger.storage.local import LocalStore
 
@@ -79,6 +82,48 @@ def test_node_run_reports_local_mistakes_before_contacting_the_node(tmp_path: Pa
     assert result.exit_code != 0
     output = " ".join(result.output.split())
     assert expected in output and "JSON-RPC" not in output and "Traceback" not in output
+
+
+def test_node_run_finds_its_node_in_the_deployment_file(tmp_path: Path) -> None:
+    password = tmp_path / "pw"
+    password.write_text("right")
+    keyfile = tmp_path / "node.json"
+    assert runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(password)]).exit_code == 0
+    common = ["node", "run", "--task", "0x" + "11" * 20, "--keystore", str(keyfile), "--password-file", str(password),
+              "--state-dir", str(tmp_path / "state")]
+    missing = runner.invoke(app, [*common, "--deployment", str(tmp_path / "none.json")])
+    assert missing.exit_code != 0 and "pass --rpc-url, or start a chain" in " ".join(missing.output.split())
+    deployment = tmp_path / "deployment.json"
+    Deployment(rpc_url="http://127.0.0.1:9", chain_id=31337, token="0x" + "22" * 20, factory="0x" + "33" * 20).save(deployment)
+    unreachable = runner.invoke(app, [*common, "--deployment", str(deployment)])
+    assert unreachable.exit_code != 0
+    assert "cannot reach a JSON-RPC node at http://127.0.0.1:9" in " ".join(unreachable.output.split())
+
+
+@pytest.mark.integration
+def test_chain_command_starts_anvil_on_the_dev_port_or_a_free_one(tmp_path: Path) -> None:
+    """8545 is held here for the test, so the command must fall back and record where it went."""
+    deployment = tmp_path / "deployment.json"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        held = port_is_free(DEV_PORT)
+        if held:
+            holder.bind(("127.0.0.1", DEV_PORT))
+            holder.listen()
+        assert not port_is_free(DEV_PORT)
+        result = runner.invoke(app, ["chain", "--no-serve", "--deployment", str(deployment)])
+    assert result.exit_code == 0, result.output
+    assert f"port {DEV_PORT} is taken" in result.output
+    recorded = json.loads(deployment.read_text())
+    assert recorded["rpc_url"].startswith("http://127.0.0.1:") and not recorded["rpc_url"].endswith(f":{DEV_PORT}")
+
+
+def test_port_is_free_tells_a_bound_port_from_a_free_one() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert not port_is_free(port)
+    assert port_is_free(port)
 
 
 @pytest.mark.integration

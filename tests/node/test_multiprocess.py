@@ -30,7 +30,8 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    home = log.parent / "home"  # every node on this machine keeps its state under one home
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), FEDLEDGER_HOME=str(home))
     return subprocess.Popen([sys.executable, "-m", "fedledger.node", *args], stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
 
 
@@ -68,7 +69,7 @@ def test_node_processes_run_a_task_and_survive_a_kill(anvil_url: str, tmp_path: 
         argv[i] = [
             "--rpc-url", anvil_url, "--keystore", str(keystore), "--password-file", str(tmp_path / "pw.txt"),
             "--task", task.address, "--data", str(tmp_path / f"data{i}.npz"), "--storage", str(tmp_path / "store"),
-            "--state-dir", str(tmp_path / f"state{i}"), "--poll", "0.2",
+            "--poll", "0.2",  # no --state-dir: one per task and account under FEDLEDGER_HOME
         ]
         procs[i] = _spawn(argv[i], tmp_path / f"node{i}.log")
     killed = False
@@ -86,6 +87,8 @@ def test_node_processes_run_a_task_and_survive_a_kill(anvil_url: str, tmp_path: 
     assert task.status() == TaskStatus.FINISHED
     summaries = [json.loads(logs[i].strip().splitlines()[-1]) for i in range(N)]
     assert all(s["withdrawn"] for s in summaries)
+    states = tmp_path / "home" / "nodes" / task.address.lower()
+    assert sorted(p.name for p in states.iterdir()) == sorted(a.lower() for a in addresses)
     # each process told its operator what it did, without -v
     full = [(tmp_path / f"node{i}.log").read_text() for i in range(N)]
     assert all("committed vote for round 2" in text and "revealed vote for round 2" in text for text in full), logs

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fedledger.core.errors import ChainError, IntegrityError, RevertError, StorageError
+from fedledger.core.errors import ChainError, ConfigError, IntegrityError, RevertError, StorageError
 from fedledger.core.records import TaskStatus
 from fedledger.node.participant import Participant, fetch_spec
 from fedledger.sim.chainsetup import setup
@@ -270,3 +270,10 @@ def test_a_vote_whose_confirmation_was_lost_is_settled_after_the_retry(tmp_path:
     assert env.task.status() == TaskStatus.FINISHED
     assert env.task.vote_of(0, victim.address).revealed
     assert env.token_balance(victim.address) > config.stake
+
+
+def test_two_accounts_cannot_share_a_state_dir(tmp_path: Path) -> None:
+    """Sharing one would hand a node another's commit salt and update CID."""
+    _, env, nodes = _small_task(tmp_path, rounds=1)
+    with pytest.raises(ConfigError, match="give each node its own --state-dir"):
+        Participant(env.task, nodes[0].store, env.accounts[1], nodes[1].data, tmp_path / env.accounts[0].address)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedledger.core.errors import ConfigError
-from fedledger.node.state import NodeState, VoteRecord, atomic_write_bytes
+from fedledger.node.state import NodeState, VoteRecord, atomic_write_bytes, exclusive
 
 TASK = "0x00000000000000000000000000000000000000Aa"
 
@@ -41,3 +41,21 @@ def test_state_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     f.write_text("x")
     with pytest.raises(ConfigError, match="not a directory"):
         NodeState(f, TASK)
+
+
+def test_a_state_dir_keeps_one_accounts_votes(tmp_path: Path) -> None:
+    alice, bob = "0x" + "a1" * 20, "0x" + "b2" * 20
+    NodeState(tmp_path, TASK, owner=alice).save_vote(VoteRecord(0, 1, b"\x01" * 32, b"\x02" * 32))
+    assert NodeState(tmp_path, TASK, owner=alice.upper().replace("0X", "0x")).load_vote(0) is not None  # same account
+    with pytest.raises(ConfigError, match="keeps the votes of .* give each node its own --state-dir"):
+        NodeState(tmp_path, TASK, owner=bob)
+    NodeState(tmp_path / "other", TASK, owner=bob)  # its own dir is fine
+
+
+def test_a_state_dir_is_held_by_one_running_node(tmp_path: Path) -> None:
+    with exclusive(tmp_path):
+        with pytest.raises(ConfigError, match="in use by another running node"):
+            with exclusive(tmp_path):
+                pass
+    with exclusive(tmp_path):  # released when the first node stopped
+        pass

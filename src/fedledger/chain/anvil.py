@@ -49,6 +49,20 @@ def find_anvil(start: Path | None = None) -> Path:
     )
 
 
+DEV_PORT = 8545
+"""The port dev nodes (anvil, hardhat, geth --dev) listen on by convention."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether `port` can be bound on `host` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port the OS says is free right now (tiny race window; anvil failing to bind is reported)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

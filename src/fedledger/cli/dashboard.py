@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from fedledger.cli.errors import handle_errors
-from fedledger.cli.options import Deployment, default_home
+from fedledger.cli.options import Deployment, default_deployment
 from fedledger.core.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ from fedledger.core.errors import ConfigError
 def dashboard(
     rpc_url: str | None = typer.Option(None, help="JSON-RPC node to read (default: the deployment file's rpc_url)."),
     deployment: Path | None = typer.Option(
-        None, help=f"Deployment file written by `fedledger chain` (default: {default_home() / 'deployment.json'} when it exists)."
+        None, help=f"Deployment file written by `fedledger chain` (default: {default_deployment()} when it exists)."
     ),
     report: Path | None = typer.Option(None, help="report.json written by `fedledger demo` (offline view of a finished run)."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -30,7 +30,7 @@ def dashboard(
 
     client, factory = None, None
     if deployment is None and (rpc_url is not None or report is None):
-        candidate = default_home() / "deployment.json"
+        candidate = default_deployment()
         if candidate.exists() or rpc_url is not None:
             deployment = candidate
     if deployment is not None:

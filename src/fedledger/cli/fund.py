@@ -9,7 +9,7 @@ import typer
 from fedledger.chain.client import ChainClient
 from fedledger.chain.token import TokenClient
 from fedledger.cli.errors import handle_errors
-from fedledger.cli.options import Deployment, default_home
+from fedledger.cli.options import Deployment, default_deployment
 from fedledger.core.errors import ConfigError
 
 WEI_PER_UNIT = 10**18
@@ -20,7 +20,7 @@ def fund(
     address: str = typer.Argument(..., help="Address to fund."),
     eth: float = typer.Option(10.0, help="ETH for gas, from the node's first dev account."),
     fml: float = typer.Option(200.0, help="FML minted by the token owner (dev chains only)."),
-    deployment: Path = typer.Option(default_home() / "deployment.json", help="Deployment file from `fedledger chain`."),
+    deployment: Path = typer.Option(default_deployment(), help="Deployment file from `fedledger chain`."),
 ) -> None:
     """Send ETH and mint FML to `address` (dev chains: anvil, hardhat, the embedded EVM)."""
     dep = Deployment.load(deployment)

@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 
 from fedledger.cli.errors import handle_errors
-from fedledger.cli.options import default_home
+from fedledger.cli.options import Deployment, default_deployment, default_home
+from fedledger.core.errors import ConfigError
+from fedledger.core.paths import default_node_states
 from fedledger.node.behaviours import BEHAVIOURS
 from fedledger.node.participant import RETRY_FOR_S
 from fedledger.node.runner import configure_logging, run_node
@@ -20,12 +22,17 @@ app = typer.Typer(help="Run a participant node.", no_args_is_help=True)
 @handle_errors
 def run(
     task: str = typer.Option(..., help="AllianceTask address."),
-    rpc_url: str = typer.Option(..., help="JSON-RPC node URL."),
+    rpc_url: str | None = typer.Option(None, help="JSON-RPC node URL (default: the deployment file's node)."),
+    deployment: Path = typer.Option(
+        default_deployment(), help="Deployment file written by `fedledger chain` (read when --rpc-url is not given)."
+    ),
     keystore: Path = typer.Option(..., help="This node's encrypted keystore."),
     password_file: Path = typer.Option(..., help="File holding the keystore password."),
     data: Path | None = typer.Option(None, help="Private data (CSV/NPZ matching the spec's schema); default: the bundled set."),
     storage: str = typer.Option(str(default_home() / "blobs"), help="Blob store: a directory or a Kubo URL."),
-    state_dir: Path | None = typer.Option(None, help="Where the node keeps its crash-safe state (default ~/.fedledger/nodes/<task>)."),
+    state_dir: Path | None = typer.Option(
+        None, help="Where the node keeps its crash-safe state (default ~/.fedledger/nodes/<task>/<account>)."
+    ),
     behaviour: str = typer.Option("honest", help=f"Behaviour (simulation): {', '.join(sorted(BEHAVIOURS))}."),
     start_at: int | None = typer.Option(None, help="Start round 0 once this many participants joined (default: when full)."),
     poll: float = typer.Option(0.5, help="Seconds between chain polls when idle."),
@@ -37,9 +44,11 @@ def run(
 ) -> None:
     """Join the task (stake), then train, vote, finalize and withdraw as the chain dictates; resumable."""
     configure_logging(verbose, quiet)
+    if rpc_url is None and not deployment.exists():
+        raise ConfigError(f"no --rpc-url and no deployment file at {deployment}: pass --rpc-url, or start a chain with `fedledger chain`")
     summary = run_node(
-        rpc_url, keystore, password_file, task, data, storage,
-        state_dir or default_home() / "nodes" / task, behaviour=behaviour, poll_s=poll, start_at=start_at,
-        retry_for_s=retry_for,
+        rpc_url or Deployment.load(deployment).rpc_url, keystore, password_file, task, data, storage,
+        state_dir, behaviour=behaviour, poll_s=poll, start_at=start_at,
+        retry_for_s=retry_for, state_home=default_node_states(),
     )
     typer.echo(json.dumps(summary, indent=2))

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from fedledger.core.errors import ConfigError
+from fedledger.core.paths import default_home
 
 PASSWORD_ENV = "FEDLEDGER_PASSWORD"
 
@@ -27,9 +28,9 @@ def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
     return str(typer.prompt("Keystore password", hide_input=True, confirmation_prompt=confirm))
 
 
-def default_home() -> Path:
-    """`$FEDLEDGER_HOME` or `~/.fedledger`: deployments, node state and the local blob store."""
-    return Path(os.environ.get("FEDLEDGER_HOME", Path.home() / ".fedledger"))
+def default_deployment() -> Path:
+    """Where `fedledger chain` writes, and every other command reads, the deployment file."""
+    return default_home() / "deployment.json"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from fedledger.chain.client import ChainClient
 from fedledger.chain.factory import FactoryClient
 from fedledger.cli.accounts import signer
 from fedledger.cli.errors import handle_errors
-from fedledger.cli.options import Deployment, default_home
+from fedledger.cli.options import Deployment, default_deployment
 from fedledger.core.errors import ConfigError
 from fedledger.core.records import AllianceConfig
 from fedledger.node.specs import publish_validation_set, spec_warnings
@@ -29,7 +29,7 @@ console = Console()
 PRESETS = {"digits-mlp": digits_mlp_spec, "digits28-cnn": digits28_cnn_spec}
 TOKEN = 10**18
 
-DeploymentOption = typer.Option(default_home() / "deployment.json", help="Deployment file written by `fedledger chain`.")
+DeploymentOption = typer.Option(default_deployment(), help="Deployment file written by `fedledger chain`.")
 
 
 def _factory(deployment: Path) -> tuple[Deployment, FactoryClient]:

@@ -8,6 +8,7 @@ import json
 import sys
 
 from fedledger.core.errors import FedledgerError
+from fedledger.core.paths import default_node_states
 from fedledger.node.behaviours import BEHAVIOURS
 from fedledger.node.memory import retain_freed_memory
 from fedledger.node.participant import RETRY_FOR_S
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", required=True, help="AllianceTask address")
     parser.add_argument("--data", default=None, help="local data file (csv/npz) following the spec's schema")
     parser.add_argument("--storage", required=True, help="local store dir or Kubo URL")
-    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--state-dir", default=None,
+                        help="crash-safe state (default: $FEDLEDGER_HOME/nodes/<task>/<account>, ~/.fedledger when unset)")
     parser.add_argument("--behaviour", default="honest", choices=sorted(BEHAVIOURS))
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between polls when idle")
     parser.add_argument("--start-at", type=int, default=None, help="start round 0 once this many joined")
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = run_node(
             args.rpc_url, args.keystore, args.password_file, args.task, args.data, args.storage,
             args.state_dir, behaviour=args.behaviour, poll_s=args.poll, start_at=args.start_at,
-            retry_for_s=args.retry_for,
+            retry_for_s=args.retry_for, state_home=default_node_states(),
         )
     except FedledgerError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -140,7 +140,7 @@ class Participant:
         self.address: str = account.address
         self.data = data
         self.behaviour = behaviour or Behaviour()
-        self.state = NodeState(state_dir, task.address)
+        self.state = NodeState(state_dir, task.address, owner=account.address)
         self.stake = stake
         self.vote_rule = vote_rule
         self.auto_start = auto_start

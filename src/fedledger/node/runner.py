@@ -19,6 +19,7 @@ from fedledger.core.errors import ConfigError
 from fedledger.learning.data import load_dataset
 from fedledger.node.behaviours import make_behaviour
 from fedledger.node.participant import RETRY_FOR_S, Participant, fetch_spec
+from fedledger.node.state import exclusive
 from fedledger.storage.open_store import open_store
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,14 @@ def run_node(
     task: str,
     data: Path | str | None,
     storage: str,
-    state_dir: Path | str,
+    state_dir: Path | str | None,
     behaviour: str = "honest",
     poll_s: float = 0.5,
     start_at: int | None = None,
     test_fraction: float = 0.2,
     max_seconds: float | None = None,
     retry_for_s: float = RETRY_FOR_S,
+    state_home: Path | str | None = None,
 ) -> dict[str, Any]:
     """Join `task` and follow it to the end; returns a summary (final stake, claimable, withdrawn).
 
@@ -65,27 +67,32 @@ def run_node(
     account = load_keystore(keystore, read_password(password_file))
     if data is not None and not Path(data).is_file():
         raise ConfigError(f"data file {data} not found")
+    if state_dir is None:
+        if state_home is None:
+            raise ConfigError("pass a state dir (or a state home to keep one per task and account under)")
+        state_dir = Path(state_home) / task.lower() / account.address.lower()
     client = ChainClient.connect(rpc_url)
     alliance = AllianceTaskClient.at(client, task)
     store = open_store(storage)
     spec = fetch_spec(store, alliance.config().spec_hash)
     dataset = load_dataset(spec.dataset, path=data)
-    node = Participant(
-        alliance,
-        store,
-        account,
-        dataset,
-        state_dir,
-        strategy,
-        test_fraction=test_fraction,
-        start_at=start_at,
-    )
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
-    node.run(
-        poll_s=poll_s,
-        should_stop=None if deadline is None else (lambda: time.monotonic() > deadline),
-        retry_for_s=retry_for_s,
-    )
+    with exclusive(state_dir):
+        node = Participant(
+            alliance,
+            store,
+            account,
+            dataset,
+            state_dir,
+            strategy,
+            test_fraction=test_fraction,
+            start_at=start_at,
+        )
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        node.run(
+            poll_s=poll_s,
+            should_stop=None if deadline is None else (lambda: time.monotonic() > deadline),
+            retry_for_s=retry_for_s,
+        )
     info = alliance.participant_info(account.address)
     return {
         "address": account.address,

@@ -10,9 +10,12 @@ on restart the node reveals from it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,16 +79,35 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
 class NodeState:
     """The state directory of one node on one task.
 
-    Layout: `<root>/<task address>/vote-<round>.json`. Keeping one file per round makes each
-    write independent (no read-modify-write of a shared file).
+    Layout: `<root>/<task address>/vote-<round>.json`, plus `owner` (the account it belongs
+    to). Keeping one file per round makes each write independent (no read-modify-write of a
+    shared file).
     """
 
-    def __init__(self, root: Path | str, task_address: str) -> None:
+    def __init__(self, root: Path | str, task_address: str, owner: str | None = None) -> None:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"state dir {self.root} exists and is not a directory; pass a directory path")
         self.dir = self.root / task_address.lower()
         self.dir.mkdir(parents=True, exist_ok=True)
+        if owner is not None:
+            self._claim(owner)
+
+    def _claim(self, owner: str) -> None:
+        """Bind the directory to the account whose votes it keeps. Two nodes sharing one would
+        read each other's commit salts and update CIDs (a reveal that cannot match its
+        commitment, another proposer's update submitted as one's own), so a second account
+        is refused."""
+        path = self.dir / "owner"
+        if path.exists():
+            recorded = path.read_text().strip()
+            if recorded.lower() != owner.lower():
+                raise ConfigError(
+                    f"state dir {self.dir} keeps the votes of {recorded}, not of {owner}: "
+                    "give each node its own --state-dir"
+                )
+            return
+        atomic_write_bytes(path, owner.encode())
 
     def _vote_path(self, round_index: int) -> Path:
         return self.dir / f"vote-{round_index}.json"
@@ -124,3 +146,22 @@ class NodeState:
     def load_blob_cid(self, name: str) -> str | None:
         path = self.dir / f"{name}.cid"
         return path.read_text().strip() if path.exists() else None
+
+
+@contextmanager
+def exclusive(state_dir: Path | str) -> Iterator[None]:
+    """Hold `state_dir` for one running node process (an advisory `flock` on `.lock`, released
+    when the process ends, even by a crash); a second node started on it is refused."""
+    path = Path(state_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"state dir {path} is in use by another running node; give each node its own --state-dir"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
