@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from fedledger.sim.config import TOKEN
-from fedledger.sim.plots import balance_figure, balance_series, write_plots
+from fedledger.sim.plots import accuracy_figure, balance_figure, balance_series, write_plots
 from fedledger.sim.report import ParticipantSummary, RoundRecord, SimReport
 
 
@@ -40,6 +40,25 @@ def test_each_adversarial_behaviour_has_its_own_legend_entry_and_style() -> None
         style = {line.get_label(): (line.get_color(), line.get_marker(), line.get_linestyle()) for line in ax.get_lines()}
         groups = {label: style[label] for label in ("honest (2)", "noise (2)", "freerider (1)")}
         assert len(set(groups.values())) == 3  # overlapping curves of two behaviours stay apart
+    finally:
+        plt.close(fig)
+
+
+def test_the_accuracy_plot_shows_the_perfect_defence_line_when_there_are_adversaries() -> None:
+    report = _report()
+    report.baseline_accuracy = [0.6, 0.8]
+    report.honest_baseline_accuracy = [0.5, 0.7]
+    fig = accuracy_figure(report)
+    try:
+        labels = [line.get_label() for line in fig.axes[0].get_lines()]
+        assert labels == ["fedledger (on-chain)", "plain FedAvg baseline", "FedAvg of the honest proposers (a perfect defence)"]
+        assert list(fig.axes[0].get_lines()[2].get_ydata()) == [0.5, 0.7]
+    finally:
+        plt.close(fig)
+    report.honest_baseline_accuracy = []
+    fig = accuracy_figure(report)
+    try:
+        assert len(fig.axes[0].get_lines()) == 2
     finally:
         plt.close(fig)
 

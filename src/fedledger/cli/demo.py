@@ -176,9 +176,13 @@ def demo(
     plots = write_plots(report, out_dir)
     console.print(_participants_table(report))
     final, base = report.final_accuracy, report.final_baseline_accuracy
+    honest = report.honest_baseline_accuracy[-1] if report.honest_baseline_accuracy else None
     console.print(
         f"final accuracy [bold cyan]{final:.3f}[/]"
-        + (f" (plain FedAvg baseline on the same partitions {base:.3f})" if base is not None else "")
+        + (f" (plain FedAvg baseline on the same partitions {base:.3f}" if base is not None else "")
+        + (f"; plain FedAvg of only the honest proposers of each round, what a perfect defence reaches, {honest:.3f}"
+           if base is not None and honest is not None else "")
+        + (")" if base is not None else "")
         + f"; token conservation {'holds' if report.conservation_ok else '[red]VIOLATED[/]'}; {report.wall_s:.1f}s"
     )
     console.print(f"report: {report_path}\nplots: {', '.join(str(p) for p in plots)}")

@@ -10,24 +10,40 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fedledger.sim.report import SimReport  # noqa: E402
 
 
-def plot_accuracy(report: SimReport, path: Path) -> Path:
-    """Global-model accuracy per round, protocol vs the plain FedAvg baseline."""
+def accuracy_figure(report: SimReport) -> Figure:
+    """Global-model accuracy per round, protocol vs the plain FedAvg baseline and, with
+    adversaries, vs FedAvg of only the honest proposers of each round: what rejecting every
+    attacker (and losing its data) reaches, so a reader can tell the defence's cost from the
+    attack's."""
     fig, ax = plt.subplots(figsize=(6, 4))
     rounds = [r.round for r in report.rounds]
     ax.plot(rounds, [r.accuracy for r in report.rounds], marker="o", label="fedledger (on-chain)")
-    if report.baseline_accuracy:
-        base = report.baseline_accuracy[: len(rounds)] if rounds else report.baseline_accuracy
-        ax.plot(list(range(len(base))), base, marker="x", linestyle="--", label="plain FedAvg baseline")
+    baselines = (
+        (report.baseline_accuracy, {"marker": "x", "linestyle": "--", "label": "plain FedAvg baseline"}),
+        (report.honest_baseline_accuracy, {"marker": "+", "linestyle": ":", "color": "tab:green",
+                                           "label": "FedAvg of the honest proposers (a perfect defence)"}),
+    )
+    for values, style in baselines:
+        if values:
+            shown = values[: len(rounds)] if rounds else values
+            ax.plot(list(range(len(shown))), shown, **style)
     ax.set_xlabel("round")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("accuracy on held-out test set")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_accuracy(report: SimReport, path: Path) -> Path:
+    """`accuracy_figure` as a PNG at `path`."""
+    return save_figure(accuracy_figure(report), path)
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
@@ -83,6 +99,7 @@ def balance_figure(report: SimReport) -> Figure:
         labelled.add(g)
         ax.plot(rounds, series, color=colour, marker=marker, linestyle=dash, alpha=0.8, label=label)
     ax.set_xlabel("round (-1 = after joining)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("stake + claimable (tokens)")
     ax.grid(alpha=0.3)
     ax.legend()
