@@ -84,6 +84,13 @@ def test_node_run_reports_local_mistakes_before_contacting_the_node(tmp_path: Pa
     assert expected in output and "JSON-RPC" not in output and "Traceback" not in output
 
 
+def test_task_create_refuses_zero_rounds_with_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["task", "create", "--rounds", "0", "--deployment", str(tmp_path / "none.json")])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "--rounds" in output and "greater than or equal to 1" in output and "Traceback" not in output
+
+
 def test_node_run_finds_its_node_in_the_deployment_file(tmp_path: Path) -> None:
     password = tmp_path / "pw"
     password.write_text("right")

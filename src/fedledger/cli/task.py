@@ -60,7 +60,7 @@ def create(
     preset: str = typer.Option("digits-mlp", help=f"Spec preset when --spec is not given: {', '.join(PRESETS)}."),
     reward: float = typer.Option(300.0, help="Reward pool in FML (escrowed from the creator)."),
     stake: float = typer.Option(100.0, help="Stake each participant must lock, in FML."),
-    rounds: int = typer.Option(5, help="FL rounds."),
+    rounds: int = typer.Option(5, min=1, help="FL rounds."),
     min_participants: int = typer.Option(3),
     max_participants: int = typer.Option(8),
     proposer_ratio_bps: int = typer.Option(3000, help="Share of participants proposing each round (basis points)."),
