@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from fedledger.chain.anvil import DEV_PORT, port_is_free
 from fedledger.chain.client import ChainClient
-from fedledger.chain.factory import FactoryClient
+from fedledger.chain.factory import FactoryClient, deploy_stack
 from fedledger.cli.main import app
 from fedledger.cli.options import Deployment
+from fedledger.core.errors import ValidationError
 from fedledger.node.specs import fetch_spec, fetch_validation_set
 from fedledger.storage.local import LocalStore
 
@@ -89,6 +90,34 @@ def test_task_create_refuses_zero_rounds_with_a_usage_error(tmp_path: Path) -> N
     assert result.exit_code == 2
     output = " ".join(result.output.split())
     assert "--rounds" in output and "greater than or equal to 1" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["bench", "overhead", "--repeats", "0"], "greater than or equal to 1"),
+        (["bench", "attacks", "--fractions", "x"], "'x' is not a comma-separated list of floats"),
+        (["bench", "attacks", "--fractions", ","], "give at least one value"),
+        (["bench", "gas", "--sizes", "10,lots"], "not a comma-separated list of ints"),
+        (["bench", "scale", "--participants", "2"], "--participants"),
+        (["fund", "0x" + "11" * 20, "--eth", "-1"], "greater than or equal to 0"),
+    ],
+)
+def test_bad_command_line_values_are_usage_errors_not_tracebacks(argv: list[str], expected: str) -> None:
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert expected in output and "Traceback" not in output
+
+
+def test_a_task_that_is_not_an_address_and_negative_eth_are_refused_before_any_transaction() -> None:
+    client = ChainClient.embedded()
+    owner = client.dev_accounts()[0]
+    stack = deploy_stack(client, owner)
+    with pytest.raises(ValidationError, match="not an Ethereum address: 'nope'"):
+        stack.factory.task("nope")
+    with pytest.raises(ValidationError, match="negative amount of ETH"):
+        client.send_eth(owner.address, -1, owner)
 
 
 def test_node_run_finds_its_node_in_the_deployment_file(tmp_path: Path) -> None:

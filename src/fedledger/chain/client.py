@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
@@ -58,6 +58,7 @@ from fedledger.chain.backends import (
     make_embedded_provider,
 )
 from fedledger.chain.errors import ErrorRegistry, artifact_error_registry
+from fedledger.core.addresses import checksum as _checksum
 from fedledger.core.errors import ChainError, ConfigError, RevertError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,8 @@ class ChainClient:
 
     def send_eth(self, to: str, wei: int, sender: LocalAccount) -> HexBytes:
         """Plain ETH transfer (21,000 gas); returns the hash without waiting."""
+        if wei < 0:
+            raise ValidationError(f"cannot send a negative amount of ETH ({wei} wei)")
         return self._send_tx(_checksum(to), b"", sender, gas=21_000, value=wei)
 
     def estimate_gas(self, fn: ContractFunction, sender: LocalAccount | str, value: int = 0) -> int:
@@ -881,12 +884,6 @@ def _encode(fn: ContractFunction) -> bytes:
         return bytes(HexBytes(fn._encode_transaction_data()))
     except (Web3ValidationError, TypeError, ValueError) as exc:
         raise ValidationError(f"bad arguments for {fn.fn_name}: {exc}") from exc
-
-
-def _checksum(address: str) -> str:
-    if not isinstance(address, str) or not is_address(address):
-        raise ValidationError(f"not an Ethereum address: {address!r}")
-    return to_checksum_address(address)
 
 
 def _data_bytes(data: Any) -> bytes | None:

@@ -18,6 +18,7 @@ from fedledger.chain.alliance import AllianceTaskClient, config_to_abi
 from fedledger.chain.arena import ArenaTaskClient, arena_config_to_abi
 from fedledger.chain.client import ChainClient
 from fedledger.chain.token import TokenClient
+from fedledger.core.addresses import checksum
 from fedledger.core.errors import ChainError, ValidationError
 from fedledger.core.records import AllianceConfig, ArenaConfig, ParticipationRecord
 
@@ -137,7 +138,7 @@ class FactoryClient:
         return int(self.client.call(self.contract.functions.taskCount()))
 
     def is_task(self, address: str) -> bool:
-        return bool(self.client.call(self.contract.functions.isTask(address)))
+        return bool(self.client.call(self.contract.functions.isTask(checksum(address))))
 
     def record_of(self, address: str) -> ParticipationRecord:
         joined, completed, accepted, majority = self.client.call(self.contract.functions.recordOf(address))

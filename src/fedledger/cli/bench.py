@@ -22,6 +22,17 @@ app = typer.Typer(help="Benchmarks: print a table and write the numbers to JSON.
 OutOption = typer.Option(None, "--out", "-o", help="JSON output path (default: reports/bench-<name>.json)")
 
 
+def _numbers(text: str, kind: type[int] | type[float], option: str) -> tuple[Any, ...]:
+    """A comma-separated option as numbers; a bad item is a usage error naming the option."""
+    try:
+        values = tuple(kind(item) for item in text.split(",") if item.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a comma-separated list of {kind.__name__}s", param_hint=option) from None
+    if not values:
+        raise typer.BadParameter("give at least one value", param_hint=option)
+    return values
+
+
 def _run(name: str, out: Path | None, **kwargs: Any) -> dict[str, Any]:
     target = out or Path("reports") / f"bench-{name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -38,13 +49,13 @@ def gas(
     out: Path | None = OutOption,
 ) -> None:
     """Gas per Alliance function and per participant per round."""
-    _run("gas", out, sizes=tuple(int(s) for s in sizes.split(",")))
+    _run("gas", out, sizes=_numbers(sizes, int, "--sizes"))
 
 
 @app.command()
 @handle_errors
 def throughput(
-    n_tx: int = typer.Option(200, help="Transactions per measurement."),
+    n_tx: int = typer.Option(200, min=1, help="Transactions per measurement."),
     out: Path | None = OutOption,
 ) -> None:
     """Chain client tx/s vs a naive web3.py loop, in-process and on an anvil node."""
@@ -69,9 +80,9 @@ def baseline(out: Path | None = OutOption) -> None:
 @handle_errors
 def attacks(
     fractions: str = typer.Option("0.1,0.3,0.45", help="Comma-separated adversary fractions."),
-    rounds: int = typer.Option(20, help="Rounds per simulation."),
+    rounds: int = typer.Option(20, min=1, help="Rounds per simulation."),
     participants: int = typer.Option(10, min=3, max=MAX_PARTICIPANTS, help="Participants per simulation."),
-    repeats: int = typer.Option(3, help="Seeds per cell (seed, seed + 1, ...)."),
+    repeats: int = typer.Option(3, min=1, help="Seeds per cell (seed, seed + 1, ...)."),
     behaviours: str = typer.Option(",".join(ATTACKS), help="Comma-separated behaviours."),
     jobs: int = typer.Option(1, min=1, help="Simulations run at once (processes); results do not depend on it."),
     attackers_vote_honestly: bool = typer.Option(
@@ -84,7 +95,7 @@ def attacks(
 ) -> None:
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
     _run(
-        "attacks", out, fractions=tuple(float(f) for f in fractions.split(",")), rounds=rounds, repeats=repeats,
+        "attacks", out, fractions=_numbers(fractions, float, "--fractions"), rounds=rounds, repeats=repeats,
         participants=participants, behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,
         attackers_vote_honestly=attackers_vote_honestly, seed=seed, alpha=alpha, local_epochs=local_epochs,
     )
@@ -93,7 +104,7 @@ def attacks(
 @app.command()
 @handle_errors
 def overhead(
-    repeats: int = typer.Option(3, help="Runs per reference row; the median ratio is reported."),
+    repeats: int = typer.Option(3, min=1, help="Runs per reference row; the median ratio is reported."),
     anvil: bool = typer.Option(True, help="Also measure the reference on an anvil node started here."),
     out: Path | None = OutOption,
 ) -> None:
@@ -104,8 +115,8 @@ def overhead(
 @app.command()
 @handle_errors
 def scale(
-    participants: int = typer.Option(100, help="Number of participants."),
-    rounds: int = typer.Option(10, help="Number of rounds."),
+    participants: int = typer.Option(100, min=3, max=MAX_PARTICIPANTS, help="Number of participants."),
+    rounds: int = typer.Option(10, min=1, help="Number of rounds."),
     out: Path | None = OutOption,
 ) -> None:
     """Many participants on one machine: time and gas."""

@@ -18,8 +18,8 @@ WEI_PER_UNIT = 10**18
 @handle_errors
 def fund(
     address: str = typer.Argument(..., help="Address to fund."),
-    eth: float = typer.Option(10.0, help="ETH for gas, from the node's first dev account."),
-    fml: float = typer.Option(200.0, help="FML minted by the token owner (dev chains only)."),
+    eth: float = typer.Option(10.0, min=0, help="ETH for gas, from the node's first dev account."),
+    fml: float = typer.Option(200.0, min=0, help="FML minted by the token owner (dev chains only)."),
     deployment: Path = typer.Option(default_deployment(), help="Deployment file from `fedledger chain`."),
 ) -> None:
     """Send ETH and mint FML to `address` (dev chains: anvil, hardhat, the embedded EVM)."""

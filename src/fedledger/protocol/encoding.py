@@ -7,9 +7,12 @@ contract does (static types only, each padded to 32 bytes), without importing we
 from __future__ import annotations
 
 from eth_abi import encode as _abi_encode
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import keccak
 
+from fedledger.core.addresses import checksum
 from fedledger.core.errors import ValidationError
+
+__all__ = ["UINT256_MAX", "abi_encode", "as_bytes32", "as_uint", "checksum", "keccak256"]
 
 UINT256_MAX = 2**256 - 1
 
@@ -22,13 +25,6 @@ def keccak256(data: bytes) -> bytes:
 def abi_encode(types: list[str], values: list[object]) -> bytes:
     """Solidity's `abi.encode` for the given static types."""
     return bytes(_abi_encode(types, values))
-
-
-def checksum(address: str) -> str:
-    """Normalise an address to its EIP-55 form so mirror and chain compare equal."""
-    if not isinstance(address, str) or not is_address(address):
-        raise ValidationError(f"not an Ethereum address: {address!r}; pass a 0x-prefixed 20-byte hex string")
-    return str(to_checksum_address(address))
 
 
 def as_bytes32(value: bytes, what: str) -> bytes:
