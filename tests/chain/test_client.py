@@ -271,3 +271,13 @@ def test_embedded_fast_views_equal_the_web3_path() -> None:
         client.call(stack.token.functions.mint(people[0].address, 1), sender=people[0].address)
     assert info.value.error_name == "OwnableUnauthorizedAccount"
     assert client.now() == client.w3.eth.get_block("latest")["timestamp"]
+
+
+def test_a_sender_without_gas_money_is_told_how_to_fund_it(chain_client: ChainClient) -> None:
+    owner = chain_client.dev_accounts()[0]
+    token = chain_client.deploy("FMLToken", owner.address, sender=owner)
+    poor = chain_client.new_account(eth_wei=0)
+    with pytest.raises(ChainError, match=rf"{poor.address} cannot pay for this transaction's gas: it holds 0 ETH.*fedledger fund"):
+        chain_client.send(token.functions.transfer(owner.address, 0), poor, gas=100_000)
+    chain_client.send_eth(poor.address, 10**17, owner)
+    assert chain_client.transact(token.functions.transfer(owner.address, 0), poor)["status"] == 1  # its nonce is intact

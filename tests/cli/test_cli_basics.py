@@ -120,6 +120,26 @@ def test_a_task_that_is_not_an_address_and_negative_eth_are_refused_before_any_t
         client.send_eth(owner.address, -1, owner)
 
 
+def test_an_output_path_that_cannot_be_written_is_named_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["data", "split", str(blocker / "shares"), "--clients", "2"])
+    assert result.exit_code == 8
+    output = " ".join(result.output.split())
+    assert str(blocker) in output and "Traceback" not in output
+
+
+def test_keys_new_never_replaces_a_keystore(tmp_path: Path) -> None:
+    password = tmp_path / "pw"
+    password.write_text("pw")
+    keyfile = tmp_path / "node.json"
+    assert runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(password)]).exit_code == 0
+    before = keyfile.read_bytes()
+    again = runner.invoke(app, ["keys", "new", str(keyfile), "--password-file", str(password)])
+    assert again.exit_code != 0 and "replacing it would lose the key" in " ".join(again.output.split())
+    assert keyfile.read_bytes() == before
+
+
 def test_node_run_finds_its_node_in_the_deployment_file(tmp_path: Path) -> None:
     password = tmp_path / "pw"
     password.write_text("right")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -76,6 +77,8 @@ BUMP_AFTER_S = 30.0
 the same nonce and higher fees (a base-fee spike can leave it under the block's base fee)."""
 PENDING_KEPT = 4096
 """Sent-but-unconfirmed transactions remembered for replacement (the oldest go first)."""
+_UNFUNDED = re.compile(r"insufficient funds|cannot afford txn gas", re.IGNORECASE)
+"""How nodes (geth/anvil; eth-tester) refuse a sender that cannot pay for gas."""
 #: Fees are re-read from the latest block at most this often (seconds).
 FEE_CACHE_S = 1.0
 #: Priority fee used on dev chains (the node's suggestion is used elsewhere).
@@ -651,8 +654,10 @@ class ChainClient:
                 # eth-tester may reject a reverting tx at submission: the nonce is unused.
                 self._nonces.pop(address, None)
                 raise
-            except ChainError:
+            except ChainError as exc:
                 self._nonces.pop(address, None)
+                if _UNFUNDED.search(str(exc)):
+                    raise self._unfunded(address) from exc
                 raise
             self._nonces[address] = nonce + 1
             self.stats.transactions += 1
@@ -666,6 +671,17 @@ class ChainClient:
             else:
                 self._remember_unconfirmed(bytes(tx_hash), tx, sender)
         return HexBytes(tx_hash)
+
+    def _unfunded(self, address: str) -> ChainError:
+        """The node's "insufficient funds" refusal, told as what to do about it."""
+        try:
+            held = f"{self.balance(address) / 10**18:.6g} ETH"
+        except ChainError:
+            held = "an unknown amount"
+        return ChainError(
+            f"{address} cannot pay for this transaction's gas: it holds {held}; send it ETH first "
+            f"(on a dev chain: `fedledger fund {address}`)"
+        )
 
     def reset_nonce(self, address: str | None = None) -> None:
         """Forget the locally tracked nonce (of one sender or all), e.g. after another

@@ -60,7 +60,7 @@ def create_keystore(
     if not password:
         raise ValidationError("a keystore needs a non-empty password")
     if target.exists() and not overwrite:
-        raise ConfigError(f"keystore {target} already exists; choose another path or pass overwrite=True")
+        raise ConfigError(f"keystore {target} already exists; choose another path (replacing it would lose the key it holds)")
     if private_key is None:
         account: LocalAccount = Account.create()
     else:

@@ -1,4 +1,4 @@
-"""Turn fedledger errors into one clear line and the domain's exit code, never a traceback."""
+"""Turn fedledger errors, and the file system's, into one clear line and an exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -17,8 +17,13 @@ R = TypeVar("R")
 err_console = Console(stderr=True)
 
 
+FILE_SYSTEM_EXIT = 8
+"""Exit code of a command stopped by the file system (a path that cannot be created or written)."""
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a command so a `FedledgerError` prints its message and exits with its code."""
+    """Wrap a command so a `FedledgerError` prints its message and exits with its code, and an
+    `OSError` (an output directory that cannot be created, a full disk) names the path."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -27,5 +32,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except FedledgerError as exc:
             err_console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=exc.exit_code) from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            err_console.print(f"[bold red]error:[/] {exc.strerror or exc}{where}")
+            raise typer.Exit(code=FILE_SYSTEM_EXIT) from None
 
     return wrapper
