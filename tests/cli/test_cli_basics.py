@@ -223,6 +223,9 @@ def test_task_create_show_list_on_a_real_node(tmp_path: Path, anvil_url: str) ->
     info = json.loads(shown.output)
     assert info["status"] == "JOINING" and info["rounds"] == 2 and info["pool_fml"] == 50.0 and info["ejected"] == []
     assert info["spec"].startswith("bafkrei")
+    full = json.loads(runner.invoke(app, ["task", "show", address, "--deployment", str(deployment), "--full"]).output)
+    assert full["detail"]["address"] == address and full["detail"]["status"] == "joining"
+    assert full["round_details"] == []  # no round started yet
 
     listed = runner.invoke(app, ["task", "list", "--deployment", str(deployment)])
     assert listed.exit_code == 0 and address[:10] in listed.output

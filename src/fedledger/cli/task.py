@@ -109,9 +109,16 @@ def create(
 
 @app.command()
 @handle_errors
-def show(address: str = typer.Argument(...), deployment: Path = DeploymentOption) -> None:
+def show(
+    address: str = typer.Argument(...),
+    deployment: Path = DeploymentOption,
+    full: bool = typer.Option(
+        False, "--full", help="Also each participant's stake and rewards and each round's roles, verdicts and slashes "
+        "(what the dashboard's REST API serves)."
+    ),
+) -> None:
     """Status, configuration and current round of one task."""
-    _, factory = _factory(deployment)
+    dep, factory = _factory(deployment)
     task = factory.task(address)
     cfg = task.config()
     current = task.current_round()
@@ -128,6 +135,12 @@ def show(address: str = typer.Argument(...), deployment: Path = DeploymentOption
         "global_model": str(cid_from_digest(task.global_model_hash())) if any(task.global_model_hash()) else None,
         "stake_required_fml": cfg.stake_required / TOKEN,
     }
+    if full:
+        from fedledger.api.chainview import ChainView  # the dashboard's read side; loaded only when asked for
+
+        view = ChainView(factory.client, dep.factory)
+        summary["detail"] = view.task_detail(task.address).model_dump(mode="json")
+        summary["round_details"] = [r.model_dump(mode="json") for r in view.rounds(task.address)]
     typer.echo(json.dumps(summary, indent=2))
 
 
