@@ -37,7 +37,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fedledger.node.behaviours import ATTACKS
-from fedledger.sim.config import TOKEN, SimConfig
+from fedledger.core.units import TOKEN
+from fedledger.sim.config import SimConfig
 from fedledger.sim.engine import run_simulation
 
 

@@ -27,8 +27,8 @@ from fedledger.chain.arena import ArenaTaskClient
 from fedledger.chain.factory import deploy_stack
 from fedledger.core.errors import ValidationError
 from fedledger.core.records import ArenaConfig
+from fedledger.core.units import TOKEN
 
-TOKEN = 10**18
 TX_GAS = 400_000
 #: A validator registration writes up to log2(maxValidators) fresh Fenwick nodes (22k gas each).
 REGISTER_GAS = 1_000_000

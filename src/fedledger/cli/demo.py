@@ -20,7 +20,8 @@ from fedledger.cli.errors import handle_errors
 from fedledger.core.errors import ConfigError
 from fedledger.sim.arena import ArenaSimConfig, run_arena_demo
 from fedledger.sim.arena.report import ArenaReport
-from fedledger.sim.config import TOKEN, SimConfig
+from fedledger.core.units import TOKEN
+from fedledger.sim.config import SimConfig
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
 from fedledger.sim.report import SimReport

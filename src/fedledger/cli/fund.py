@@ -11,8 +11,7 @@ from fedledger.chain.token import TokenClient
 from fedledger.cli.errors import handle_errors
 from fedledger.cli.options import Deployment, default_deployment
 from fedledger.core.errors import ConfigError
-
-WEI_PER_UNIT = 10**18
+from fedledger.core.units import TOKEN
 
 
 @handle_errors
@@ -29,6 +28,6 @@ def fund(
     if not token.is_dev_chain():
         raise ConfigError(f"chain {client.chain_id} is not a dev chain: FML cannot be minted there; buy or transfer it")
     owner = client.dev_accounts()[0]
-    client.wait_all([client.send_eth(address, int(eth * WEI_PER_UNIT), owner)])
-    token.mint(address, int(fml * WEI_PER_UNIT), owner)
-    typer.echo(f"{address}: {client.balance(address) / WEI_PER_UNIT:.2f} ETH, {token.balance_of(address) / WEI_PER_UNIT:.2f} FML")
+    client.wait_all([client.send_eth(address, int(eth * TOKEN), owner)])
+    token.mint(address, int(fml * TOKEN), owner)
+    typer.echo(f"{address}: {client.balance(address) / TOKEN:.2f} ETH, {token.balance_of(address) / TOKEN:.2f} FML")

@@ -22,12 +22,12 @@ from fedledger.learning.presets import digits28_cnn_spec, digits_mlp_spec
 from fedledger.learning.spec import TaskSpec
 from fedledger.storage.cid import cid_from_digest, digest_of
 from fedledger.storage.open_store import open_store
+from fedledger.core.units import TOKEN
 
 app = typer.Typer(help="Create and inspect Alliance tasks.", no_args_is_help=True)
 console = Console()
 
 PRESETS = {"digits-mlp": digits_mlp_spec, "digits28-cnn": digits28_cnn_spec}
-TOKEN = 10**18
 
 DeploymentOption = typer.Option(default_deployment(), help="Deployment file written by `fedledger chain`.")
 

@@ -16,6 +16,7 @@ from fedledger.chain import ChainClient
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.keystore import load_keystore
 from fedledger.core.errors import ConfigError
+from fedledger.core.units import in_tokens
 from fedledger.learning.data import load_dataset
 from fedledger.node.behaviours import make_behaviour
 from fedledger.node.participant import RETRY_FOR_S, Participant, fetch_spec
@@ -94,6 +95,7 @@ def run_node(
             retry_for_s=retry_for_s,
         )
     info = alliance.participant_info(account.address)
+    balance = alliance.token.balance_of(account.address)
     return {
         "address": account.address,
         "task": alliance.address,
@@ -102,5 +104,6 @@ def run_node(
         "claimable": info.claimable,
         "withdrawn": info.withdrawn,
         "ejected": alliance.is_ejected(account.address),
-        "token_balance": alliance.token.balance_of(account.address),
+        "token_balance": balance,
+        "token_balance_fml": in_tokens(balance),
     }

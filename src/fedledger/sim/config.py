@@ -6,11 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fedledger.core.errors import ConfigError
+from fedledger.core.units import TOKEN
 from fedledger.protocol.roles import MAX_PARTICIPANTS
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS
-
-TOKEN = 10**18
 
 
 @dataclass

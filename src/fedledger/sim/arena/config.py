@@ -8,8 +8,7 @@ from typing import Any
 from fedledger.core.errors import ConfigError
 from fedledger.protocol.roles import MAX_PARTICIPANTS
 from fedledger.learning.spec import TaskSpec
-
-TOKEN = 10**18
+from fedledger.core.units import TOKEN
 
 
 @dataclass
