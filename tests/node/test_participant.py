@@ -10,7 +10,7 @@ import pytest
 
 from fedledger.core.errors import ChainError, ConfigError, IntegrityError, RevertError, StorageError
 from fedledger.core.records import TaskStatus
-from fedledger.node.participant import Participant, fetch_spec
+from fedledger.node.participant import NotParticipantError, Participant, fetch_spec
 from fedledger.sim.chainsetup import setup
 from fedledger.sim.config import SimConfig, make_spec
 from fedledger.sim.data import make_sim_data
@@ -277,3 +277,15 @@ def test_two_accounts_cannot_share_a_state_dir(tmp_path: Path) -> None:
     _, env, nodes = _small_task(tmp_path, rounds=1)
     with pytest.raises(ConfigError, match="give each node its own --state-dir"):
         Participant(env.task, nodes[0].store, env.accounts[1], nodes[1].data, tmp_path / env.accounts[0].address)
+
+
+def test_a_node_that_never_joined_a_task_already_training_says_so_at_once(tmp_path: Path) -> None:
+    _, env, nodes = _small_task(tmp_path, rounds=1)
+    for node in [n for _ in range(50) for n in nodes]:
+        if env.task.round_count() >= 1:
+            break
+        node.step()
+    latecomer = Participant(env.task, nodes[0].store, env.client.new_account(), nodes[0].data, tmp_path / "late")
+    polls = iter(range(50))
+    with pytest.raises(NotParticipantError, match=r"did not join task .*\(it is TRAINING\)"):
+        latecomer.run(poll_s=0.001, should_stop=lambda: next(polls, None) is None)  # before: idle until the end

@@ -54,6 +54,7 @@ from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.protocol.alliance import vote_commitment
 from fedledger.core.errors import (
     ChainError,
+    ConfigError,
     IntegrityError,
     RevertError,
     StorageError,
@@ -76,6 +77,10 @@ from fedledger.storage.base import BlobStore
 from fedledger.storage.cid import cid_from_digest, digest_of
 
 log = logging.getLogger(__name__)
+
+class NotParticipantError(ConfigError):
+    """This node's account is not a participant of the task and can no longer become one."""
+
 
 RETRY_FOR_S = 600.0
 """How long `run` keeps retrying steps that fail in a row before it gives up."""
@@ -375,6 +380,11 @@ class Participant:
         status = self.task.status()
         if status == TaskStatus.JOINING:
             return self._step_joining()
+        if not self._is_joined():
+            raise NotParticipantError(
+                f"{self.address} did not join task {self.task.address}, and joining closed when its round 0 "
+                f"started (it is {status.name}): there is nothing for this node to do; join a task while it is JOINING"
+            )
         if status in (TaskStatus.FINISHED, TaskStatus.CLOSED):
             return self._step_finished()
         if self.behaviour.shows_up and not getattr(self, "_status_every_step", False):
