@@ -287,5 +287,5 @@ def test_a_node_that_never_joined_a_task_already_training_says_so_at_once(tmp_pa
         node.step()
     latecomer = Participant(env.task, nodes[0].store, env.client.new_account(), nodes[0].data, tmp_path / "late")
     polls = iter(range(50))
-    with pytest.raises(NotParticipantError, match=r"did not join task .*\(it is TRAINING\)"):
+    with pytest.raises(NotParticipantError, match=r"did not join task .* the task is TRAINING"):
         latecomer.run(poll_s=0.001, should_stop=lambda: next(polls, None) is None)  # before: idle until the end

@@ -382,8 +382,8 @@ class Participant:
             return self._step_joining()
         if not self._is_joined():
             raise NotParticipantError(
-                f"{self.address} did not join task {self.task.address}, and joining closed when its round 0 "
-                f"started (it is {status.name}): there is nothing for this node to do; join a task while it is JOINING"
+                f"{self.address} did not join task {self.task.address} and can no longer join it: the task is "
+                f"{status.name} (joining is open only while it is JOINING); there is nothing for this node to do"
             )
         if status in (TaskStatus.FINISHED, TaskStatus.CLOSED):
             return self._step_finished()
