@@ -50,8 +50,9 @@ class EventPoller:
             raise ValueError(f"from_block must be >= 0, got {from_block}")
         self.view = view
         self.next_block = from_block
-        self._kinds: dict[str, str] = {}
-        """task address -> "alliance" | "arena" (a task's kind never changes, so it is asked once)"""
+        self._tasks: dict[str, tuple[Any, str]] = {}
+        """task address -> (contract handle, "alliance" | "arena"): neither ever changes, so each
+        task's kind and code are asked for once, not on every poll"""
 
     def poll(self) -> list[dict[str, Any]]:
         view = self.view
@@ -61,10 +62,10 @@ class EventPoller:
                 return []
             contracts = {str(view.factory.contract.address): (view.factory.contract, "factory")}
             for address in view.factory.tasks():
-                if address not in self._kinds:
-                    self._kinds[address] = "arena" if view.factory.is_arena_task(address) else "alliance"
-                kind = self._kinds[address]
-                contract = view.client.contract_at(ARTIFACTS[kind], address)
+                if address not in self._tasks:
+                    kind = "arena" if view.factory.is_arena_task(address) else "alliance"
+                    self._tasks[address] = (view.client.contract_at(ARTIFACTS[kind], address), kind)
+                contract, kind = self._tasks[address]
                 contracts[str(contract.address)] = (contract, kind)
             events = view.client.logs([c for c, _ in contracts.values()], from_block=self.next_block, to_block=head)
             self.next_block = head + 1
