@@ -6,7 +6,8 @@ another, on one machine); plain FedAvg time is the replayed clients' local train
 averaging. Round 0 is left out when there are later rounds: it also holds joining, and in a
 pioneering round only one client trains. The protocol time is broken down into training (the
 part plain FedAvg pays too), voter evaluation, storage (serialise, hash, put/get blobs),
-aggregation (FedAvg of accepted updates, direction screen, cosines), the public reference
+validation (every voter's shape, finiteness and norm checks of every update, which build the
+update's delta to the global model on the way), aggregation (FedAvg of accepted updates, direction screen, cosines), the public reference
 step (every voter trains the global model on the spec's public set and runs one class-feature
 pass over it: vote rule step 6) and chain (EVM views and transactions plus the node's own
 logic), and the chain part again into views, transactions and the node's own logic, with the

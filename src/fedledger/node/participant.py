@@ -43,7 +43,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,9 +176,10 @@ class Participant:
         round and then kept up to date by this node's own transactions (nobody else can
         change them), so a polling step needs no `voteOf` call."""
         self.memo: dict[int, RoundMemo] = {}
-        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "aggregate": 0.0, "reference": 0.0}
-        """Seconds spent in `step()` and in its storage / aggregation / public-reference parts;
-        training and voter evaluation are on `learner.train_seconds` / `learner.eval_seconds`."""
+        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "validate": 0.0, "aggregate": 0.0, "reference": 0.0}
+        """Seconds spent in `step()` and in its storage / update-validation / aggregation /
+        public-reference parts; training and voter evaluation are on `learner.train_seconds` /
+        `learner.eval_seconds`."""
         self.done = False
 
     # ------------------------------------------------------------------ lazy set-up
@@ -229,15 +231,21 @@ class Participant:
             log.info("%s: %s not needed (%s)", self.address, name, exc.error_name)
             return False
 
+    @contextmanager
+    def _timed(self, part: str) -> Iterator[None]:
+        """Add the seconds the block takes to `timings[part]`, failures included."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[part] += time.perf_counter() - start
+
     # ------------------------------------------------------------------ models
     def _model(self, digest: bytes) -> Any:
         """The model with on-chain hash `digest`, fetched once (verified, parsed) then cached."""
         if digest not in self._models:
-            start = time.perf_counter()
-            try:
+            with self._timed("storage"):
                 state = self._load_model(digest)
-            finally:
-                self.timings["storage"] += time.perf_counter() - start
             self._remember_model(digest, state)
         return self._models[digest]
 
@@ -282,12 +290,9 @@ class Participant:
         return None
 
     def _publish(self, state: Any) -> Digest32:
-        start = time.perf_counter()
-        try:
+        with self._timed("storage"):
             blob = self.learner.to_bytes(state)
             digest = digest_of(self.store.put(blob, max_blob_bytes=self.spec.max_blob_bytes))
-        finally:
-            self.timings["storage"] += time.perf_counter() - start
         self._remember_model(digest, state)
         return digest
 
@@ -296,11 +301,8 @@ class Participant:
         """Perform the next due action, if any; return a short description ("idle" if none)."""
         if self.done:
             return "done"
-        start = time.perf_counter()
-        try:
+        with self._timed("step"):
             return self._step()
-        finally:
-            self.timings["step"] += time.perf_counter() - start
 
     def observe(self) -> None:
         """Do the reads of the next `step()` now, so that it can act on them later (see the
@@ -308,11 +310,8 @@ class Participant:
         Its time counts as step time."""
         if self.done or not self.behaviour.shows_up:
             return
-        start = time.perf_counter()
-        try:
+        with self._timed("step"):
             self._observe()
-        finally:
-            self.timings["step"] += time.perf_counter() - start
 
     def _observe(self) -> None:
         self._observed = None
@@ -528,12 +527,14 @@ class Participant:
         scores: list[UpdateScore] = []
         valid: dict[int, tuple[Any, int]] = {}
         deltas: dict[int, np.ndarray] = {}
-        ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
+        with self._timed("validate"):
+            ref_norm = self.learner.norm(global_state)  # in a pioneering round: the initial model
         for i in submitted:
             upd = round_updates.updates[i]
             try:
                 state = self._model(bytes(upd.update_hash))
-                distance, deltas[i] = self.learner.validate_delta(state, global_state, global_flat)
+                with self._timed("validate"):
+                    distance, deltas[i] = self.learner.validate_delta(state, global_state, global_flat)
             except (StorageError, IntegrityError, UpdateValidationError, ValidationError) as exc:
                 scores.append(UpdateScore(i, False, reason=f"missing or malformed: {exc}"[:200]))
                 continue
@@ -568,7 +569,8 @@ class Participant:
         # From `updatesOf`, not from `info`: an observed `info` may predate the last submission.
         round_updates = self._updates_of(r)
         submitted = [i for i, update in enumerate(round_updates.updates) if update.submitted]
-        global_flat = self.learner.flatten(global_state) if self.behaviour.fetches else None
+        with self._timed("validate"):
+            global_flat = self.learner.flatten(global_state) if self.behaviour.fetches else None
         if global_flat is not None:
             scores, valid, deltas = self._fetch_updates(round_updates, submitted, global_state, global_flat)
         else:

@@ -40,7 +40,7 @@ Progress = Callable[[dict[str, Any]], None]
 """Called with a per-round summary dict (see `RoundRecord`) plus `{"event": ...}` markers."""
 
 MAX_IDLE_SWEEPS = 10_000
-TIMED_PARTS = ("train", "evaluate", "storage", "aggregate", "reference")
+TIMED_PARTS = ("train", "evaluate", "storage", "validate", "aggregate", "reference")
 """The parts of a round's protocol time that are measured; "chain" is the rest of `step()`."""
 
 
@@ -223,14 +223,8 @@ def _drive(
                 record.train_s = spent["train"]
                 record.protocol_s = spent["step"]
                 record.transactions = meter.tx_count.get(current, 0)
-                record.breakdown = {
-                    "train": spent["train"],
-                    "evaluate": spent["evaluate"],
-                    "storage": spent["storage"],
-                    "aggregate": spent["aggregate"],
-                    "reference": spent["reference"],
-                    "chain": spent["step"] - sum(spent[part] for part in TIMED_PARTS),
-                }
+                record.breakdown = {part: spent[part] for part in TIMED_PARTS}
+                record.breakdown["chain"] = spent["step"] - sum(spent[part] for part in TIMED_PARTS)
                 record.views = chain_spent.views
                 record.chain_split = {
                     "views": chain_spent.view_s,
@@ -258,9 +252,7 @@ def _node_timings(nodes: list[Participant]) -> dict[str, float]:
     learners = [n._learner for n in nodes if n._learner is not None]
     return {
         "step": sum(n.timings["step"] for n in nodes),
-        "storage": sum(n.timings["storage"] for n in nodes),
-        "aggregate": sum(n.timings["aggregate"] for n in nodes),
-        "reference": sum(n.timings["reference"] for n in nodes),
+        **{part: sum(n.timings[part] for n in nodes) for part in ("storage", "validate", "aggregate", "reference")},
         "train": sum(lr.train_seconds for lr in learners),
         "evaluate": sum(lr.eval_seconds for lr in learners),
     }

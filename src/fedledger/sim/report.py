@@ -63,14 +63,15 @@ class RoundRecord:
     `stakeRequired`)"""
     breakdown: dict[str, float] = field(default_factory=dict)
     """`protocol_s` split into train, evaluate (voters scoring updates), storage (serialise,
-    hash, put/get blobs), aggregate (FedAvg, direction screen, cosines), reference (the
+    hash, put/get blobs), validate (the voters' shape, finiteness and norm checks of every
+    update, which also build its delta to the global model), aggregate (FedAvg, direction screen, cosines), reference (the
     voters' public reference step: training on the public set and its class-feature pass)
     and chain (views, transactions and the node's own logic: the rest)"""
     views: int = 0
     """chain views the nodes' steps made in this round (client-side cache hits included)"""
     chain_split: dict[str, float] = field(default_factory=dict)
     """`breakdown["chain"]` split into views, transactions (estimate, sign, send, receipt)
-    and logic (the node's own code between them: validation, vote bookkeeping)"""
+    and logic (the node's own code between them: decoding, vote bookkeeping, the vote record)"""
 
 
 @dataclass
