@@ -45,3 +45,28 @@ def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
     parts = row["breakdown_s_per_round"]
     assert abs(row["protocol_work_s_per_round"] - (sum(parts.values()) - parts["train"])) < 1e-6
     assert abs(row["work_budget_s_per_round"] - 0.10 * row["baseline_s_per_round"]) < 1e-9
+
+
+def test_overhead_tables_keep_every_workload_name_whole() -> None:
+    """The table is printed on a terminal: a row whose name is cut to 'cnn_refe…' cannot be
+    told from its neighbours (it was, with every column in one table)."""
+    from rich.console import Console
+
+    from fedledger.bench.overhead import PARTS, _tables
+
+    names = ["digits_mlp", "cnn_reference", "cnn_reference_no_public_set", "cnn_reference_anvil_no_public_set"]
+    row = {
+        "protocol_s_per_round": 4.4, "baseline_s_per_round": 4.0, "ratio": 1.1, "protocol_work_ratio": 1.12,
+        "overhead_s_per_round_per_participant": 0.05, "final_accuracy": 0.93,
+        "breakdown_s_per_round": dict.fromkeys(PARTS, 0.1), "transactions_per_round": 21.0,
+        "ms_per_transaction": 9.3, "views_per_round": 77.0, "ms_per_view": 0.66,
+        "chain_split_s_per_round": {"views": 0.05, "transactions": 0.2, "logic": 0.03},
+    }
+    console = Console(width=160, record=True)
+    for table in _tables(dict.fromkeys(names, row)):
+        console.print(table)
+    text = console.export_text()
+    for name in names:
+        assert f" {name} " in text
+    for header in (*PARTS, "ms/view", "logic", "work ratio"):
+        assert f" {header} " in text

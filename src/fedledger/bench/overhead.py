@@ -124,6 +124,33 @@ def _measure_reference(rounds: int, rpc_url: str | None = None, public_set: bool
     return row
 
 
+def _tables(result: dict[str, Any]) -> tuple[Table, Table]:
+    """The headline ratios, then where each workload's protocol seconds per round go: two
+    tables, so neither is so wide that the terminal cuts the workload names short."""
+    ratios = Table(title="protocol overhead vs plain FedAvg (same run, one machine, rounds >= 1)")
+    for col in ("workload", "protocol s/round", "FedAvg s/round", "ratio", "work ratio", "overhead s/round/node", "accuracy"):
+        ratios.add_column(col, no_wrap=True, min_width=len(col), justify="left" if col == "workload" else "right")
+    parts = Table(title="per round: protocol seconds by part; transactions and views, and the chain part's own logic (s)")
+    for col in ("workload", *PARTS, "tx", "ms/tx", "views", "ms/view", "logic"):
+        parts.add_column(col, no_wrap=True, min_width=len(col), justify="left" if col == "workload" else "right")
+    for name, row in result.items():
+        ratios.add_row(
+            name, f"{row['protocol_s_per_round']:.2f}", f"{row['baseline_s_per_round']:.2f}",
+            f"{row['ratio']:.3f}" if row["ratio"] else "-",
+            f"{row['protocol_work_ratio']:.3f}" if row["protocol_work_ratio"] else "-",
+            f"{row['overhead_s_per_round_per_participant']:.3f}", f"{row['final_accuracy']:.3f}",
+        )
+        breakdown = row["breakdown_s_per_round"]
+        parts.add_row(
+            name, *(f"{breakdown[p]:.2f}" for p in PARTS), f"{row['transactions_per_round']:.0f}",
+            f"{row['ms_per_transaction']:.1f}" if row["ms_per_transaction"] else "-",
+            f"{row['views_per_round']:.0f}",
+            f"{row['ms_per_view']:.2f}" if row["ms_per_view"] else "-",
+            f"{row['chain_split_s_per_round']['logic']:.2f}",
+        )
+    return ratios, parts
+
+
 def run_overhead(
     out: Path | None = None,
     rounds: int = 3,
@@ -156,28 +183,9 @@ def run_overhead(
                     with AnvilNode() as node:  # a fresh chain each: the seeded accounts are funded anew
                         rows.append(_measure_reference(rounds, node.url, public_set))
                 result[name] = _median_of(rows)
-    table = Table(title="protocol overhead vs plain FedAvg (same run, one machine, rounds >= 1)")
-    for col in (
-        "workload", "protocol s/round", "FedAvg s/round", "ratio", "work ratio", "overhead s/round/node", *PARTS, "tx/round",
-        "ms/tx", "views/round", "ms/view", "logic s", "accuracy",
-    ):
-        table.add_column(col)
-    for name, row in result.items():
-        parts = row["breakdown_s_per_round"]
-        table.add_row(
-            name, f"{row['protocol_s_per_round']:.2f}", f"{row['baseline_s_per_round']:.2f}",
-            f"{row['ratio']:.3f}" if row["ratio"] else "-",
-            f"{row['protocol_work_ratio']:.3f}" if row["protocol_work_ratio"] else "-",
-            f"{row['overhead_s_per_round_per_participant']:.3f}",
-            *(f"{parts[p]:.2f}" for p in PARTS), f"{row['transactions_per_round']:.0f}",
-            f"{row['ms_per_transaction']:.1f}" if row["ms_per_transaction"] else "-",
-            f"{row['views_per_round']:.0f}",
-            f"{row['ms_per_view']:.2f}" if row["ms_per_view"] else "-",
-            f"{row['chain_split_s_per_round']['logic']:.2f}",
-            f"{row['final_accuracy']:.3f}",
-        )
-    console = Console(width=max(Console().width, 200))
-    console.print(table)
+    console = Console(width=max(Console().width, 160))
+    for table in _tables(result):
+        console.print(table)
     for name, row in result.items():
         if name != "digits_mlp":
             # the budget scales with this machine's training speed, the work mostly does not
