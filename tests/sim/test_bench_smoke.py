@@ -28,6 +28,7 @@ def test_attack_and_scale_benchmarks_run_tiny(tmp_path: Path) -> None:
     assert (skewed["alpha"], skewed["local_epochs"]) == (0.3, 2) and skewed["clean_accuracies"] != res["clean_accuracies"]
     sc = run_scale(n=4, rounds=2, out=tmp_path / "s.json")
     assert sc["conservation_ok"] and len(sc["per_round"]) == 2
+    assert 0.0 <= sc["baseline_accuracy"] <= 1.0  # the accuracy comes with plain FedAvg's beside it
     ov = run_overhead(out=tmp_path / "o.json", rounds=2, reference=False, digits_participants=4)
     row = ov["digits_mlp"]
     assert row["rounds_measured"] == 1 and row["transactions_per_round"] > 0
