@@ -79,6 +79,10 @@ from fedledger.storage.cid import cid_from_digest, digest_of
 
 log = logging.getLogger(__name__)
 
+TIMED_STEP_PARTS = ("storage", "validate", "aggregate", "reference")
+"""The parts of `step()` a node times on its own (`Participant.timings`); training and voter
+evaluation are timed by its learner."""
+
 class NotParticipantError(ConfigError):
     """This node's account is not a participant of the task and can no longer become one."""
 
@@ -176,7 +180,7 @@ class Participant:
         round and then kept up to date by this node's own transactions (nobody else can
         change them), so a polling step needs no `voteOf` call."""
         self.memo: dict[int, RoundMemo] = {}
-        self.timings: dict[str, float] = {"step": 0.0, "storage": 0.0, "validate": 0.0, "aggregate": 0.0, "reference": 0.0}
+        self.timings: dict[str, float] = dict.fromkeys(("step", *TIMED_STEP_PARTS), 0.0)
         """Seconds spent in `step()` and in its storage / update-validation / aggregation /
         public-reference parts; training and voter evaluation are on `learner.train_seconds` /
         `learner.eval_seconds`."""

@@ -23,7 +23,7 @@ from fedledger.core.errors import FedledgerError
 from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS, Behaviour, Byzantine, make_behaviour
 from fedledger.node.learner import accuracy
-from fedledger.node.participant import Participant
+from fedledger.node.participant import TIMED_STEP_PARTS, Participant
 from fedledger.node.specs import publish_validation_set
 from fedledger.node.voting import VoteRule
 from fedledger.sim import chainsetup
@@ -40,7 +40,7 @@ Progress = Callable[[dict[str, Any]], None]
 """Called with a per-round summary dict (see `RoundRecord`) plus `{"event": ...}` markers."""
 
 MAX_IDLE_SWEEPS = 10_000
-TIMED_PARTS = ("train", "evaluate", "storage", "validate", "aggregate", "reference")
+TIMED_PARTS = ("train", "evaluate", *TIMED_STEP_PARTS)
 """The parts of a round's protocol time that are measured; "chain" is the rest of `step()`."""
 
 
@@ -252,7 +252,7 @@ def _node_timings(nodes: list[Participant]) -> dict[str, float]:
     learners = [n._learner for n in nodes if n._learner is not None]
     return {
         "step": sum(n.timings["step"] for n in nodes),
-        **{part: sum(n.timings[part] for n in nodes) for part in ("storage", "validate", "aggregate", "reference")},
+        **{part: sum(n.timings[part] for n in nodes) for part in TIMED_STEP_PARTS},
         "train": sum(lr.train_seconds for lr in learners),
         "evaluate": sum(lr.eval_seconds for lr in learners),
     }
