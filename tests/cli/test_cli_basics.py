@@ -293,6 +293,18 @@ def test_demo_writes_report_and_plots(tmp_path: Path) -> None:
     assert len(report["rounds"]) == 2 and report["conservation_ok"] is True
     assert (tmp_path / "accuracy.png").stat().st_size > 0 and (tmp_path / "balances.png").stat().st_size > 0
     assert "token conservation holds" in " ".join(result.output.split())  # rich wraps at 80 columns
+    assert "label-skewed" not in result.output  # the default skew is inside the calibrated range
+
+
+@pytest.mark.slow
+def test_demo_warns_before_a_run_more_skewed_than_the_vote_rule_was_calibrated_for(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--participants", "4", "--rounds", "1", "--alpha", "0.1", "--adversaries", "", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "note: alpha 0.1 is more label-skewed than the vote rule was calibrated for (alpha >= 0.3)" in text
+    assert text.index("note: alpha 0.1") < text.index("round 0")  # said before the results, not after
 
 
 @pytest.mark.slow

@@ -266,3 +266,11 @@ def test_the_same_simulation_runs_on_a_real_node_again_and_again(anvil_url: str)
         # keys are fresh on a real node, so roles, verdicts and accuracy vary from run to run
         assert report.final_accuracy is not None
         assert all(p.net_change is not None for p in report.participants)  # everyone withdrew
+
+
+def test_skew_warning_names_runs_outside_the_calibrated_skew_only() -> None:
+    from fedledger.sim.config import CALIBRATED_ALPHA_MIN, skew_warning
+
+    assert skew_warning(0.5) is None and skew_warning(CALIBRATED_ALPHA_MIN) is None
+    warning = skew_warning(0.1)
+    assert warning is not None and "alpha 0.1" in warning and "slashed" in warning

@@ -94,6 +94,10 @@ def attacks(
     out: Path | None = OutOption,
 ) -> None:
     """Attack matrix: each adversarial behaviour at several fractions of participants."""
+    from fedledger.sim.config import skew_warning
+
+    if (warning := skew_warning(alpha)) is not None:
+        typer.echo(f"note: {warning}")
     _run(
         "attacks", out, fractions=_numbers(fractions, float, "--fractions"), rounds=rounds, repeats=repeats,
         participants=participants, behaviours=tuple(b.strip() for b in behaviours.split(",") if b.strip()), jobs=jobs,

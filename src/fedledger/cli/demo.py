@@ -21,7 +21,7 @@ from fedledger.core.errors import ConfigError
 from fedledger.sim.arena import ArenaSimConfig, run_arena_demo
 from fedledger.sim.arena.report import ArenaReport
 from fedledger.core.units import TOKEN
-from fedledger.sim.config import SimConfig
+from fedledger.sim.config import SimConfig, skew_warning
 from fedledger.sim.engine import run_simulation
 from fedledger.sim.plots import write_plots
 from fedledger.sim.report import SimReport
@@ -157,6 +157,8 @@ def demo(
         f"adversaries {config.adversaries or 'none'}, public validation set {public_validation or 'none'}, "
         f"chain {'embedded EVM' if rpc_url is None else rpc_url}"
     )
+    if (warning := skew_warning(alpha)) is not None:
+        console.print(f"[yellow]note[/]: {warning}")
     with Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,

@@ -12,6 +12,26 @@ from fedledger.learning.spec import TaskSpec
 from fedledger.node.behaviours import BEHAVIOURS
 
 
+CALIBRATED_ALPHA_MIN = 0.3
+"""The most label-skewed Dirichlet concentration at which the vote rule was measured to
+reject no honest update (docs/alliance-protocol.md, "Where the constants stop holding"). At
+α 0.1, about one class per client, its young-model bar rejects, and so slashes, honest
+updates that the public set cannot tell from label flips."""
+
+
+def skew_warning(alpha: float) -> str | None:
+    """What a run at Dirichlet `alpha` should tell its user before its results are read, or
+    None when the vote rule was calibrated for that skew."""
+    if alpha >= CALIBRATED_ALPHA_MIN:
+        return None
+    return (
+        f"alpha {alpha:g} is more label-skewed than the vote rule was calibrated for (alpha >= "
+        f"{CALIBRATED_ALPHA_MIN:g}): in the first rounds, while the global model names under half the classes, "
+        "honest clients that hold about one class each can be rejected and slashed like label flippers "
+        "(see docs/alliance-protocol.md)"
+    )
+
+
 @dataclass
 class SimConfig:
     """Everything that defines a run. On the embedded chain equal configs give identical
@@ -25,11 +45,11 @@ class SimConfig:
     adversaries: dict[str, int] = field(default_factory=dict)
     """behaviour name -> how many participants behave so (the rest are honest)."""
     adversaries_vote_honestly: bool = False
+    """True: noise/signflip/labelflip/freerider attack only as proposers and vote with the
+    honest rule (the weaker variant); False (default): they vote as one Byzantine coalition."""
     vote_on_previous_step: bool = False
     """honest voters also judge update directions against the previous global step (see
     `VoteRule.use_previous_step` for why it is off by default)"""
-    """True: noise/signflip/labelflip/freerider attack only as proposers and vote with the
-    honest rule (the weaker variant); False (default): they vote as one Byzantine coalition."""
     dataset: str = "digits"
     model: str = "mlp"
     model_kwargs: dict[str, Any] = field(default_factory=lambda: {"hidden": [64]})
