@@ -76,6 +76,14 @@ def test_page_renders_tasks_rounds_and_report(chromium: Path, served: str, world
     assert 'class="badge b-committed">committed' in rounds.group(0)  # the absent voter's vote state
     assert "also proposer; its own bit does not count" in rounds.group(0)  # the pioneer votes too
     assert dom.count('aria-label="accuracy"') == 1 and dom.count("<polyline") >= 3  # accuracy + balance plots
+    assert ">honest proposers only<" in dom  # the perfect-defence line of a run with adversaries
+    report_rounds = re.search(r'<table id="report-rounds".*?</table>', dom, re.S)
+    assert report_rounds is not None  # the report's rounds: verdicts, slashes, who sat out, gas
+    rows = re.findall(r'<tr data-round="(\d+)".*?</tr>', report_rounds.group(0), re.S)
+    assert rows == ["0", "1"]
+    table = report_rounds.group(0)
+    assert 'class="badge b-accepted">accepted' in table and "130,000" in table and "130,001" in table  # gas summed
+    assert table.count("−1.00e-18") == 1 and table.count("> noise<") == 2  # slashed in round 1, then sitting out
     conn = re.search(r'<div id="conn"[^>]*>([^<]*)<', dom)
     assert conn is not None and "live" in conn.group(1)  # the event stream connected
     events = re.search(r'<table id="events-table".*?</table>', dom, re.S)

@@ -19,7 +19,8 @@ def write_minimal_report(directory: Path) -> Path:
     a, b = "0x" + "aa" * 20, "0x" + "bb" * 20
     rounds = [
         {"round": r, "proposers": [a], "voters": [b], "verdicts": {a: "accepted"}, "accuracy": acc,
-         "baseline_accuracy": base, "global_model_hash": "0x" + f"{r + 1:02x}" * 32, "gas": {},
+         "baseline_accuracy": base, "global_model_hash": "0x" + f"{r + 1:02x}" * 32,
+         "gas": {"submitUpdate": 70_000, "commitVote": 60_000 + r}, "ejected": [b] if r else [],
          "balances": {a: 10 + r, b: 10 - r}, "slashes": {b: 1} if r else {}, "wall_s": 0.1, "train_s": 0.05}
         for r, (acc, base) in enumerate([(0.5, 0.55), (0.7, 0.72)])
     ]
@@ -28,7 +29,7 @@ def write_minimal_report(directory: Path) -> Path:
          "final_tokens": 12, "net_change": 2},
         {"address": b, "behaviour": "noise", "adversarial": True, "num_train": 5, "num_test": 2, "initial_tokens": 10,
          "final_tokens": 9, "net_change": -1}],
-        "rounds": rounds, "baseline_accuracy": [0.55, 0.72], "task_address": "0x" + "cc" * 20, "wall_s": 1.5,
+        "rounds": rounds, "baseline_accuracy": [0.55, 0.72], "honest_baseline_accuracy": [0.5, 0.71], "task_address": "0x" + "cc" * 20, "wall_s": 1.5,
         "conservation_ok": True, "final_accuracy": 0.7, "final_baseline_accuracy": 0.72, "honest_slashed": [],
         "adversaries_slashed": [b]}
     path = directory / "report.json"
@@ -98,3 +99,11 @@ def test_no_report_is_404(world: Any) -> None:
 def test_chain_and_factory_must_come_together(world: Any) -> None:
     with pytest.raises(ConfigError, match="both a chain client and a factory address"):
         create_app(world.client)
+
+
+def test_report_carries_the_perfect_defence_line_and_each_rounds_gas_and_sitters_out(tmp_path: Path) -> None:
+    with TestClient(create_app(report_path=write_minimal_report(tmp_path))) as client:
+        body = client.get("/api/report").json()
+    assert body["honest_baseline_accuracy"] == [0.5, 0.71]
+    assert [r["gas"] for r in body["rounds"]] == [{"submitUpdate": 70_000, "commitVote": 60_000 + r} for r in range(2)]
+    assert [r["ejected"] for r in body["rounds"]] == [[], ["0x" + "bb" * 20]]

@@ -167,6 +167,10 @@ class ReportRound(BaseModel):
     global_model_hash: str = ""
     balances: dict[str, int] = Field(default_factory=dict)
     slashes: dict[str, int] = Field(default_factory=dict)
+    gas: dict[str, int] = Field(default_factory=dict)
+    """gas the round's transactions used, per function name"""
+    ejected: list[str] = Field(default_factory=list)
+    """participants that sat the round out: ejected in an earlier round"""
 
 
 class ReportView(BaseModel):
@@ -178,6 +182,8 @@ class ReportView(BaseModel):
     participants: list[ReportParticipant]
     rounds: list[ReportRound]
     baseline_accuracy: list[float]
+    honest_baseline_accuracy: list[float] = Field(default_factory=list)
+    """with adversaries: plain FedAvg of each round's honest proposers only (a perfect defence)"""
     final_accuracy: float | None
     final_baseline_accuracy: float | None
     conservation_ok: bool | None

@@ -67,6 +67,7 @@ def _alliance(raw: dict[str, Any], path: str) -> ReportView:
         participants=[ReportParticipant.model_validate(p) for p in raw["participants"]],
         rounds=rounds,
         baseline_accuracy=list(raw.get("baseline_accuracy") or []),
+        honest_baseline_accuracy=list(raw.get("honest_baseline_accuracy") or []),
         final_accuracy=raw.get("final_accuracy", rounds[-1].accuracy if rounds else None),
         final_baseline_accuracy=raw.get("final_baseline_accuracy"),
         conservation_ok=raw.get("conservation_ok"), wall_s=float(raw.get("wall_s", 0.0)),

@@ -53,7 +53,7 @@ function niceTicks(lo, hi, n) {
 }
 // series: [{name, values: [number|null], color, dash}], x values are indices + xStart.
 function lineChart(container, series, opts) {
-  const W = 580, H = 300, L = 58, R = 150, T = 12, B = 38;
+  const W = 600, H = 300, L = 58, R = 170, T = 12, B = 38;
   const all = series.flatMap(s => s.values.filter(v => v !== null && v !== undefined && isFinite(v)));
   container.replaceChildren();
   if (!all.length) { container.append(el("p", { class: "muted" }, "no data yet")); return; }
@@ -86,7 +86,7 @@ function lineChart(container, series, opts) {
     if (ly < H - B) {
       root.append(svg("line", { x1: W - R + 10, x2: W - R + 30, y1: ly - 4, y2: ly - 4, stroke: s.color, "stroke-width": 2,
                                 "stroke-dasharray": s.dash ? "6 4" : "" }));
-      root.append(svg("text", { x: W - R + 34, y: ly, "font-size": 10, fill: "#344054" }, s.name.length > 24 ? s.name.slice(0, 23) + "…" : s.name));
+      root.append(svg("text", { x: W - R + 34, y: ly, "font-size": 10, fill: "#344054" }, s.name.length > 26 ? s.name.slice(0, 25) + "…" : s.name));
     }
   });
   container.append(root);
@@ -192,6 +192,7 @@ async function loadReport() {
   $("#report-cards").replaceChildren(...cards);
   const acc = [{ name: "fedledger", values: r.rounds.map(x => x.accuracy), color: PALETTE[0] }];
   if (r.baseline_accuracy.length) acc.push({ name: "plain FedAvg", values: r.baseline_accuracy, color: PALETTE[6], dash: true });
+  if (r.honest_baseline_accuracy.length) acc.push({ name: "honest proposers only", values: r.honest_baseline_accuracy, color: PALETTE[1], dash: true });
   lineChart($("#accuracy-chart"), acc, { xTitle: "round", yTitle: "accuracy", yMin: 0, yMax: 1, label: "accuracy", cls: "accuracy",
                                          yFmt: v => (100 * v).toFixed(0) + "%", xLabels: r.rounds.map(x => String(x.round)) });
   const kinds = Object.fromEntries(r.participants.map(p => [p.address, p]));
@@ -206,6 +207,13 @@ async function loadReport() {
   }));
   const balanceLabels = (stake === null ? [] : ["join"]).concat(r.rounds.map(x => String(x.round)));
   lineChart($("#balance-chart"), series, { xTitle: "after round", yTitle: "FML", label: "balances", xLabels: balanceLabels });
+  const who = a => el("span", {}, addrEl(a), kinds[a] && kinds[a].adversarial ? el("span", { class: "neg" }, " " + kinds[a].behaviour) : null);
+  fill($("#report-rounds tbody"), r.rounds.map(x => el("tr", { "data-round": x.round }, td(el("b", {}, x.round)),
+    td(x.accuracy === null ? "–" : (100 * x.accuracy).toFixed(1) + " %", "num"),
+    td(el("ul", { class: "plain" }, ...x.proposers.map(a => el("li", {}, who(a), badge(x.verdicts[a] || "none"))))),
+    td(el("ul", { class: "plain" }, ...Object.entries(x.slashes).map(([a, v]) => el("li", {}, who(a), el("span", { class: "neg" }, " −" + tokens(v)))))),
+    td(el("ul", { class: "plain" }, ...x.ejected.map(a => el("li", { title: "ejected in an earlier round: stake below half of the required stake" }, who(a))))),
+    td(Object.values(x.gas).reduce((s, g) => s + g, 0).toLocaleString("en-US"), "num"))));
   fill($("#report-participants tbody"), r.participants.map(p => el("tr", {}, td(addrEl(p.address)),
     td(p.adversarial ? el("span", { class: "neg" }, p.behaviour) : p.behaviour), td(tokens(p.initial_tokens), "num"), td(tokens(p.final_tokens), "num"),
     td(el("span", { class: p.net_change < 0 ? "neg" : "pos" }, p.net_change === null ? "–" : (p.net_change < 0 ? "" : "+") + tokens(p.net_change)), "num"))));
