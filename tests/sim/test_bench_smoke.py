@@ -71,3 +71,26 @@ def test_overhead_tables_keep_every_workload_name_whole() -> None:
         assert f" {name} " in text
     for header in (*PARTS, "ms/view", "logic", "work ratio"):
         assert f" {header} " in text
+
+
+def test_benchmark_files_say_which_machine_measured_them(tmp_path: Path) -> None:
+    """Ratios depend on the CPU as much as on the code: each JSON file names its machine."""
+    import json
+    import os
+
+    import torch
+
+    from fedledger.bench.output import write_result
+
+    out = tmp_path / "deeper" / "bench.json"
+    result = {"ratio": 1.1}
+    write_result(out, result)
+    data = json.loads(out.read_text())
+    assert data == result and data["ratio"] == 1.1  # the caller's numbers carry the machine too
+    machine = data["machine"]
+    assert machine["logical_cpus"] == os.cpu_count() and machine["usable_cpus"] >= 1 and machine["cpu"]
+    assert machine["torch"] == torch.__version__ and machine["torch_threads"] == torch.get_num_threads()
+    assert machine["measured_at"].endswith("+00:00")
+    unsaved = {"ratio": 1.2}
+    write_result(None, unsaved)  # no path: nothing written, no error
+    assert unsaved["machine"]["cpu"] == machine["cpu"]

@@ -10,7 +10,6 @@ second), median over repeats. Target: >= 0.25.
 from __future__ import annotations
 
 import gc
-import json
 import statistics
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.learning.aggregate import fedavg
 
 TARGET_RATIO = 0.25
@@ -107,7 +107,5 @@ def run_aggregation(
             f"{c['ratio']:.2f}",
         )
     Console().print(table)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    write_result(out, result)
     return result

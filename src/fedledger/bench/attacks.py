@@ -26,7 +26,6 @@ whatever process runs it, so the numbers do not depend on `jobs`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -36,6 +35,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.node.behaviours import ATTACKS
 from fedledger.core.units import TOKEN
 from fedledger.sim.config import SimConfig
@@ -183,7 +183,5 @@ def run_attacks(
         "clean_honest_rejected": clean_rejected, "clean_honest_slashed": clean_slashed,
         "rows": rows,
     }
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    write_result(out, result)
     return result

@@ -6,7 +6,6 @@ skew. The protocol's accuracy per round is compared against these curves.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.learning.baseline import make_federation, run_fedavg_baseline
 from fedledger.learning.data import load_digits
 from fedledger.learning.presets import digits_mlp_spec
@@ -63,7 +63,5 @@ def run_baseline(
     for r in range(rounds):
         table.add_row(str(r + 1), *(f"{runs[s]['accuracy'][r]:.3f}" for s in runs))
     Console().print(table)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2))
+    write_result(out, report)
     return report

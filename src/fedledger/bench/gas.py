@@ -9,7 +9,6 @@ with a fixed gas limit (no per-transaction estimate) and their receipts' `gasUse
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.chain import ChainClient
 from fedledger.chain.alliance import AllianceTaskClient, vote_commitment
 from fedledger.chain.factory import deploy_stack
@@ -130,7 +130,5 @@ def run_gas(sizes: Sequence[int] = (10, 50, 100), out: Path | None = None, round
             f"{res['finalize_per_participant']:,}",
         )
     Console(width=200).print(table)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_result(out, report, sort_keys=True)
     return report

@@ -11,7 +11,6 @@ w(s) = sqrt(s) it should be about 2 (diminishing returns), not 4.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from math import log2
 from pathlib import Path
@@ -22,6 +21,7 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.chain import ChainClient
 from fedledger.chain.arena import ArenaTaskClient
 from fedledger.chain.factory import deploy_stack
@@ -139,7 +139,5 @@ def run_lottery(
         f"4x stake: selected {freq['mean_count_stake_4']:.1f} vs {freq['mean_count_stake_1']:.1f} times "
         f"in {freq['rounds']} draws -> ratio {freq['frequency_ratio_4x_stake']} (sqrt weight expects 2.0)"
     )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_result(out, report, sort_keys=True)
     return report

@@ -29,13 +29,13 @@ step 6) and without one, so the cost of that defence is reported on its own.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.chain.anvil import AnvilNode
 from fedledger.core.errors import ConfigError
 from fedledger.sim.config import SimConfig
@@ -193,7 +193,5 @@ def run_overhead(
                 f"{name}: protocol work {row['protocol_work_s_per_round']:.2f} s/round outside training; "
                 f"a work ratio of {TARGET_RATIO:.2f} allows {row['work_budget_s_per_round']:.2f} s here"
             )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    write_result(out, result)
     return result

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from fedledger.bench.output import write_result
 from fedledger.sim.config import SimConfig
 from fedledger.sim.engine import run_simulation
 
@@ -64,7 +64,5 @@ def run_scale(n: int = 100, rounds: int = 10, out: Path | None = None) -> dict[s
         f"final accuracy {rep.final_accuracy:.3f} (plain FedAvg on the same partitions {rep.final_baseline_accuracy:.3f}); "
         f"honest nodes slashed {result['honest_slashed']}; token conservation {'holds' if rep.conservation_ok else 'FAILS'}"
     )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    write_result(out, result)
     return result

@@ -15,11 +15,11 @@ The three run interleaved in chunks on one chain, so load on the machine affects
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
+from fedledger.bench.output import write_result
 from fedledger.chain.anvil import AnvilNode
 from fedledger.chain.client import ChainClient
 
@@ -97,9 +97,7 @@ def run_throughput(n_tx: int = 200, out: Path | None = None) -> dict[str, Any]:
     for backend in ("embedded", "anvil"):
         results[backend]["meets_target"] = results[backend]["speedup"] >= results["targets"][backend]
     _print_table(results)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_result(out, results)
     return results
 
 
