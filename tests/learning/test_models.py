@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -78,3 +79,32 @@ def test_custom_registration(tiny_registered: str) -> None:
     register_model(tiny_registered, replace=True)(lambda dataset: "not a module")
     with pytest.raises(ValidationError, match="not a torch.nn.Module"):
         build_model(spec.model_copy(update={"model": ModelSpec(name=tiny_registered)}))
+
+
+def test_channels_last_pooling_gives_max_pool_values_and_gradients_to_the_bit() -> None:
+    """The CNN pools on a channels-last copy for speed; results must not move at all."""
+    from fedledger.learning.models import ChannelsLastMaxPool2d
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.relu(torch.randn(150, 32, 28, 28, generator=gen))  # ReLU first: ties at zero, as in the model
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    plain, fast = nn.MaxPool2d(2)(a), ChannelsLastMaxPool2d(2)(b)
+    assert torch.equal(plain, fast) and fast.is_contiguous()
+    upstream = torch.randn(plain.shape, generator=gen)
+    plain.backward(upstream)
+    fast.backward(upstream)
+    assert a.grad is not None and b.grad is not None and torch.equal(a.grad, b.grad)
+
+
+def test_the_cnn_trains_to_the_same_bytes_with_either_pooling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fedledger.learning.data import load_dataset
+    from fedledger.learning.models import ChannelsLastMaxPool2d
+    from fedledger.learning.train import train_local
+
+    spec = digits28_cnn_spec()
+    data = load_dataset(spec.dataset, seed=1)
+    data = data.subset(np.arange(96))
+    fast, _ = train_local(None, spec, data, seed=5)
+    monkeypatch.setattr(ChannelsLastMaxPool2d, "forward", nn.MaxPool2d.forward)
+    plain, _ = train_local(None, spec, data, seed=5)
+    assert state_to_bytes(fast) == state_to_bytes(plain)

@@ -99,3 +99,10 @@ def test_a_schedule_that_fails_validation_names_its_field() -> None:
     with pytest.raises(ValidationError, match="learning_rate_schedule.kind") as info:
         TaskSpec.from_dict(spec)
     assert "learning_rate_schedule.rounds" in str(info.value)
+
+
+def test_evaluation_does_not_depend_on_the_batch_size(small_spec: TaskSpec, small_data: Dataset) -> None:
+    state, _ = train_local(None, small_spec, small_data, seed=3)
+    results = [evaluate(state, small_spec, small_data, batch_size=b) for b in (7, 64, len(small_data))]
+    assert {r["accuracy"] for r in results} == {results[0]["accuracy"]}
+    assert max(r["loss"] for r in results) - min(r["loss"] for r in results) < 1e-12
