@@ -7,9 +7,9 @@ averaging. Round 0 is left out when there are later rounds: it also holds joinin
 pioneering round only one client trains. The protocol time is broken down into training (the
 part plain FedAvg pays too), voter evaluation, storage (serialise, hash, put/get blobs),
 validation (every voter's shape, finiteness and norm checks of every update, which build the
-update's delta to the global model on the way), aggregation (FedAvg of accepted updates, direction screen, cosines), the public reference
-step (every voter trains the global model on the spec's public set and runs one class-feature
-pass over it: vote rule step 6) and chain (EVM views and transactions plus the node's own
+update's delta to the global model on the way), aggregation (FedAvg of accepted updates,
+direction screen, cosines), the public reference step (every voter trains the global model on
+the spec's public set and runs one class-feature pass over it: vote rule step 6) and chain (EVM views and transactions plus the node's own
 logic), and the chain part again into views, transactions and the node's own logic, with the
 counts of both per round: this says where the overhead goes and what the embedded EVM costs
 per transaction and per view. `reference_share` is the reference step's seconds over
