@@ -106,3 +106,22 @@ def test_evaluation_does_not_depend_on_the_batch_size(small_spec: TaskSpec, smal
     results = [evaluate(state, small_spec, small_data, batch_size=b) for b in (7, 64, len(small_data))]
     assert {r["accuracy"] for r in results} == {results[0]["accuracy"]}
     assert max(r["loss"] for r in results) - min(r["loss"] for r in results) < 1e-12
+
+
+@pytest.mark.parametrize("optimizer", [{"name": "adam", "weight_decay": 1e-4}, {"name": "sgd", "momentum": 0.9, "weight_decay": 1e-4}])
+def test_the_multi_tensor_optimiser_trains_to_the_same_bytes_as_the_loop(
+    small_spec: TaskSpec, small_data: Dataset, optimizer: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local training uses `foreach=True` for speed; a model must not change by a bit for it."""
+    import fedledger.learning.train as train_module
+
+    spec = small_spec.model_copy(update={"optimizer": small_spec.optimizer.model_copy(update=optimizer)})
+    fast, _ = train_local(None, spec, small_data, seed=11)
+    for name in ("Adam", "SGD"):
+        original = getattr(torch.optim, name)
+        monkeypatch.setattr(
+            train_module.torch.optim, name,
+            lambda params, _original=original, **kw: _original(params, **{**kw, "foreach": False}),
+        )
+    loop, _ = train_local(None, spec, small_data, seed=11)
+    assert state_to_bytes(fast) == state_to_bytes(loop)

