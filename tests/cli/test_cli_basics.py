@@ -314,3 +314,12 @@ def test_arena_demo_derives_an_alliance_task_from_the_winner(tmp_path: Path) -> 
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["alliance"]["starts_from_winner"] is True and report["conservation_ok"] is True
     assert (tmp_path / "leaderboard.png").exists()
+
+
+def test_a_benchmark_says_which_machine_measured_it(tmp_path: Path) -> None:
+    out = tmp_path / "gas.json"
+    result = runner.invoke(app, ["bench", "gas", "--sizes", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    machine = json.loads(out.read_text())["machine"]
+    text = " ".join(result.output.split())
+    assert f"measured on {machine['cpu']} ({machine['usable_cpus']} usable CPUs" in text and f"wrote {out}" in text

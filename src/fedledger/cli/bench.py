@@ -38,6 +38,9 @@ def _run(name: str, out: Path | None, **kwargs: Any) -> dict[str, Any]:
     target.parent.mkdir(parents=True, exist_ok=True)
     module = importlib.import_module(f"fedledger.bench.{name}")
     result: dict[str, Any] = getattr(module, f"run_{name}")(out=target, **kwargs)
+    machine = result.get("machine") or {}
+    threads = f", torch threads {machine['torch_threads']}" if "torch_threads" in machine else ""
+    typer.echo(f"measured on {machine.get('cpu', '?')} ({machine.get('usable_cpus', '?')} usable CPUs{threads})")
     typer.echo(f"wrote {target}")
     return result
 
