@@ -127,3 +127,38 @@ def test_default_demo_with_a_silent_validator() -> None:
     assert report.slashed(adversarial=False) == []
     assert report.alliance is not None and report.alliance.starts_from_winner
     assert report.conservation_ok and report.arena_conservation_ok and report.alliance.conservation_ok
+
+
+def test_a_seed_replays_the_same_arena_run() -> None:
+    """Keys and the beacon derive from the seed on the embedded chain, so the lottery draws,
+    scores and payouts replay; only the commit/reveal gas moves with the random salts."""
+
+    def replay() -> dict[str, Any]:
+        data = run_arena_simulation(ArenaSimConfig(**{**SMALL, "validators_per_submission": 2})).to_dict()  # type: ignore[arg-type]
+        for volatile in ("wall_s", "phases_s", "gas"):
+            data.pop(volatile)
+        return data
+
+    first, second = replay(), replay()
+    assert first == second
+    assert len({v["address"] for v in first["validators"]}) == len(first["validators"])
+
+
+def test_a_committee_the_adversaries_hold_is_named_with_the_honest_scores() -> None:
+    from fedledger.sim.arena.report import CapturedSubmission, SubmissionResult, ValidatorResult
+
+    def validator(address: str, adversarial: bool, deposit: int, scores: dict[int, int]) -> ValidatorResult:
+        return ValidatorResult(address, "liar" if adversarial else "honest", adversarial, deposit, scores, dict(scores), 0, 0, 0)
+
+    report = ArenaReport(config={}, validators=[
+        validator("h40", False, 40, {0: 808_000, 1: 950_000}),
+        validator("h80", False, 80, {1: 951_000}),
+        validator("liar", True, 20, {0: 155_000, 1: 10_000}),
+        validator("lazy", True, 20, {0: 500_000}),
+        validator("quiet", True, 20, {}),  # drawn for submission 1, never revealed: not weighed
+    ], submissions=[
+        SubmissionResult(0, "t0", "m0", 500_000, ["h40", "liar", "lazy"]),  # 40 of 80: theirs
+        SubmissionResult(1, "t1", "m1", 950_000, ["h40", "h80", "liar", "quiet"]),  # 20 of 140
+    ])
+    assert report.captured_submissions() == [CapturedSubmission(0, 40, 80, 500_000, {"h40": 808_000})]
+    assert report.to_dict()["captured_submissions"][0]["adversary_stake"] == 40

@@ -314,6 +314,20 @@ def test_arena_demo_derives_an_alliance_task_from_the_winner(tmp_path: Path) -> 
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["alliance"]["starts_from_winner"] is True and report["conservation_ok"] is True
     assert (tmp_path / "leaderboard.png").exists()
+    assert report["captured_submissions"] == [] and "note:" not in result.output  # seed 0: honest committees
+
+
+@pytest.mark.slow
+def test_arena_demo_explains_a_committee_the_adversaries_held(tmp_path: Path) -> None:
+    """Seed 1 draws the liar and the lazy validator onto one submission with half its stake:
+    the demo says so, with the honest score it overruled, instead of leaving an honest
+    validator's slash unexplained."""
+    result = runner.invoke(app, ["demo", "--kind", "arena", "--seed", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (captured,) = json.loads((tmp_path / "report.json").read_text())["captured_submissions"]
+    text = " ".join(result.output.split())
+    assert f"note: submission #{captured['index']}: adversaries held" in text
+    assert "the stake-weighted median was theirs to set" in text and "--validators-per-submission" in text
 
 
 def test_a_benchmark_says_which_machine_measured_it(tmp_path: Path) -> None:

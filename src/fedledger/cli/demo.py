@@ -106,12 +106,32 @@ def _arena_tables(report: ArenaReport) -> list[Table]:
     return [board, validators]
 
 
+def _captured_lines(report: ArenaReport) -> list[str]:
+    """Why honest validators lost stake, when they did: a submission whose drawn committee
+    the adversaries held half or more of."""
+    slashed_honest = set(report.slashed(False))
+    lines = []
+    for c in report.captured_submissions():
+        honest = ", ".join(
+            f"{a[:10]} {score / 1e6:.3f}" + (" (slashed)" if a in slashed_honest else "") for a, score in c.honest_scores.items()
+        )
+        lines.append(
+            f"submission #{c.index}: adversaries held {c.adversary_stake / TOKEN:.0f} of the {c.revealed_stake / TOKEN:.0f} "
+            f"FML that scored it, so the stake-weighted median was theirs to set: "
+            f"{'unscored' if c.score is None else f'{c.score / 1e6:.3f}'} against honest {honest or 'none'}. "
+            "More validators per submission (--validators-per-submission) make such a draw rarer."
+        )
+    return lines
+
+
 def _run_arena(out_dir: Path, seed: int, validators_per_submission: int) -> None:
     config = ArenaSimConfig(seed=seed, validators_per_submission=validators_per_submission)
     console.print("[bold]fedledger demo --kind arena[/]: trainers compete, a stake-weighted lottery picks validators")
     report, paths = run_arena_demo(out_dir, config, progress=lambda event: _arena_event(console, event))
     for table in _arena_tables(report):
         console.print(table)
+    for line in _captured_lines(report):
+        console.print(f"[yellow]note[/]: {line}")
     alliance = report.alliance
     if alliance is not None:
         console.print(

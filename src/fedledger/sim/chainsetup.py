@@ -77,15 +77,16 @@ def beacon_seed(seed: int) -> int:
     return int.from_bytes(keccak(b"fedledger-sim-beacon" + _seed_bytes(seed))[:8], "big")
 
 
-def participant_account(seed: int, index: int) -> Any:
-    """Participant `index`'s key, derived from the simulation seed.
+def participant_account(seed: int, index: int, domain: bytes = b"fedledger-sim") -> Any:
+    """Participant `index`'s key, derived from the simulation seed (and a `domain` label, so
+    simulations of different kinds draw different keys from one seed).
 
     Why: the proposer tickets hash the address, the training seeds too, so a replayable run
     needs the same addresses every time; and a clean and an attacked run with the same seed
     then draw the same roles, which is what the attack bench compares. A keccak output is a
     valid secp256k1 key except with negligible probability.
     """
-    return Account.from_key(keccak(b"fedledger-sim" + _seed_bytes(seed) + index.to_bytes(4, "big")))
+    return Account.from_key(keccak(domain + _seed_bytes(seed) + index.to_bytes(4, "big")))
 
 
 def setup(config: SimConfig, spec_hash: bytes, participants: int) -> SimChain:

@@ -10,6 +10,7 @@ pending (a validator that never reveals), advances chain time past that deadline
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from fedledger.chain import ChainClient
+from fedledger.chain.client import GAS_MONEY_WEI
 from fedledger.chain.alliance import AllianceTaskClient
 from fedledger.chain.arena import ArenaTaskClient, alliance_config_hash
 from fedledger.chain.factory import Stack, deploy_stack
@@ -32,6 +34,7 @@ from fedledger.node.behaviours import Behaviour
 from fedledger.node.participant import Participant
 from fedledger.sim.clock import advance_alliance_round, advance_past_next_deadline
 from fedledger.sim.arena.config import TOKEN, ArenaSimConfig, make_arena_spec
+from fedledger.sim.chainsetup import beacon_seed, participant_account
 from fedledger.sim.arena.report import (
     AllianceResult,
     AllianceRound,
@@ -41,6 +44,9 @@ from fedledger.sim.arena.report import (
     ValidatorResult,
 )
 from fedledger.storage.local import LocalStore
+
+ARENA_KEY_DOMAIN = b"fedledger-arena"
+"""Keeps the Arena run's derived keys apart from an Alliance simulation's with the same seed."""
 
 Progress = Callable[[dict[str, Any]], None]
 """Called with `{"event": ...}` dicts: `setup`, `phase`, `action`, `leaderboard`, `alliance_derived`,
@@ -143,13 +149,21 @@ def _run(config: ArenaSimConfig, spec: Any, data: _Data, root: Path, emit: Progr
     phase_t = time.perf_counter()
     report = ArenaReport(config=config.to_dict())
     store = LocalStore(root / "store")
-    client = ChainClient.connect(config.rpc_url) if config.rpc_url else ChainClient.embedded()
+    # Embedded: the beacon and every key derive from config.seed, so a seed replays the same
+    # lottery draws and verdicts (as the Alliance simulation does). A real node keeps the
+    # balances and nonces of earlier runs, so there the keys are fresh random ones.
+    client = ChainClient.connect(config.rpc_url) if config.rpc_url else ChainClient.embedded(beacon_seed(config.seed))
     owner = client.dev_accounts()[0]
     stack = deploy_stack(client, owner)
     meter = _GasMeter()
+    key_index = itertools.count()
 
     def funded(amount: int) -> Any:
-        account = client.new_account()
+        if config.rpc_url:
+            account = client.new_account()
+        else:
+            account = participant_account(config.seed, next(key_index), ARENA_KEY_DOMAIN)
+            client.wait_all([client.send_eth(account.address, GAS_MONEY_WEI, owner)])
         stack.token.mint(account.address, amount, owner)
         return account
 

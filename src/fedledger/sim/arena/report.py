@@ -47,6 +47,20 @@ class SubmissionResult:
     validators: list[str]
 
 
+@dataclass(frozen=True)
+class CapturedSubmission:
+    """A submission whose drawn, revealing validators held at least half their stake in
+    adversaries: the stake-weighted median is then theirs to set, and an honest validator
+    that scored the model right can be the one outside the tolerance and slashed."""
+
+    index: int
+    adversary_stake: int
+    revealed_stake: int
+    score: int | None
+    honest_scores: dict[str, int]
+    """honest validator address -> the score it revealed for this submission"""
+
+
 @dataclass
 class AllianceRound:
     round: int
@@ -102,10 +116,26 @@ class ArenaReport:
         """Validators (honest or adversarial) that lost stake."""
         return sorted(v.address for v in self.validators if v.slashed > 0 and v.adversarial == adversarial)
 
+    def captured_submissions(self) -> list[CapturedSubmission]:
+        """Submissions where adversaries held at least half the revealed stake (deposits, the
+        median's weights): the committees the lottery can draw when validators per submission
+        are few, listed so that a report says why an honest validator lost stake."""
+        by_address = {v.address: v for v in self.validators}
+        captured = []
+        for sub in self.submissions:
+            revealing = [by_address[a] for a in sub.validators if a in by_address and sub.index in by_address[a].scores]
+            total = sum(v.deposit for v in revealing)
+            adversaries = sum(v.deposit for v in revealing if v.adversarial)
+            if total and 2 * adversaries >= total:
+                honest = {v.address: v.scores[sub.index] for v in revealing if not v.adversarial}
+                captured.append(CapturedSubmission(sub.index, adversaries, total, sub.score, honest))
+        return captured
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["honest_validators_slashed"] = self.slashed(False)
         data["adversaries_slashed"] = self.slashed(True)
+        data["captured_submissions"] = [asdict(c) for c in self.captured_submissions()]
         if self.alliance is not None:
             data["alliance"]["final_accuracy"] = self.alliance.final_accuracy
         return data
