@@ -12,7 +12,9 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -36,8 +38,14 @@ def chromium() -> Path:
 
 @pytest.fixture
 def served(world: World, small_report: Path) -> Iterator[str]:
-    """The app on 127.0.0.1:<free port> in a uvicorn thread; yields its base URL."""
-    app = create_app(world.client, world.stack.factory.address, small_report, poll_interval_s=0.2)
+    """The app over the test chain and a small report; yields its base URL."""
+    with serving(create_app(world.client, world.stack.factory.address, small_report, poll_interval_s=0.2)) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` on 127.0.0.1:<free port> in a uvicorn thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -95,3 +103,16 @@ def test_screenshot_is_taken(chromium: Path, served: str, tmp_path: Path) -> Non
     render(chromium, served, tmp_path, screenshot=png)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_an_arena_report_renders_without_inventing_balances_or_gas(chromium: Path, tmp_path: Path) -> None:
+    """An Arena report records neither per-round balances nor per-round gas: the page says so
+    and shows a dash, where it drew an empty chart and a gas of 0."""
+    from tests.api.test_report import write_arena_report
+
+    with serving(create_app(report_path=write_arena_report(tmp_path))) as url:
+        dom = render(chromium, url, tmp_path)
+    assert 'id="error"' not in dom
+    assert "this report records no per-round balances" in dom
+    rounds = re.search(r'<table id="report-rounds".*?</table>', dom, re.S)
+    assert rounds is not None and re.search(r'<td class="num">–</td></tr>', rounds.group(0))

@@ -63,15 +63,20 @@ def test_report_is_reread_when_the_file_changes(tmp_path: Path) -> None:
     assert source.load().final_accuracy == 0.9
 
 
-def test_arena_report_shows_its_derived_alliance_rounds(tmp_path: Path) -> None:
+def write_arena_report(directory: Path) -> Path:
+    """An Arena report in `ArenaReport.to_dict()`'s shape: one validator, one derived round."""
     data = {"config": {}, "task_address": "0x" + "dd" * 20, "trainers": [], "submissions": [],
             "validators": [{"address": "0x" + "ee" * 20, "behaviour": "honest", "adversarial": False, "reward": 5, "slashed": 2}],
             "alliance": {"address": "0x" + "ff" * 20, "rounds": [
                 {"round": 0, "proposers": ["0x1"], "accepted": ["0x1"], "global_model_hash": "0x00", "accuracy": 0.8}]},
             "conservation_ok": True, "adversaries_slashed": [], "honest_validators_slashed": []}
-    path = tmp_path / "arena.json"
+    path = directory / "arena.json"
     path.write_text(json.dumps(data))
-    view = ReportSource(path).load()
+    return path
+
+
+def test_arena_report_shows_its_derived_alliance_rounds(tmp_path: Path) -> None:
+    view = ReportSource(write_arena_report(tmp_path)).load()
     assert (view.kind, view.task_address, view.final_accuracy) == ("arena", "0x" + "ff" * 20, 0.8)
     assert view.rounds[0].verdicts == {"0x1": "accepted"} and view.participants[0].net_change == 3
 

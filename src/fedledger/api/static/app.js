@@ -207,13 +207,14 @@ async function loadReport() {
   }));
   const balanceLabels = (stake === null ? [] : ["join"]).concat(r.rounds.map(x => String(x.round)));
   lineChart($("#balance-chart"), series, { xTitle: "after round", yTitle: "FML", label: "balances", xLabels: balanceLabels });
+  if (!addrs.length) $("#balance-chart").replaceChildren(el("p", { class: "muted" }, "this report records no per-round balances (an Arena report: see net change below)"));
   const who = a => el("span", {}, addrEl(a), kinds[a] && kinds[a].adversarial ? el("span", { class: "neg" }, " " + kinds[a].behaviour) : null);
   fill($("#report-rounds tbody"), r.rounds.map(x => el("tr", { "data-round": x.round }, td(el("b", {}, x.round)),
     td(x.accuracy === null ? "–" : (100 * x.accuracy).toFixed(1) + " %", "num"),
     td(el("ul", { class: "plain" }, ...x.proposers.map(a => el("li", {}, who(a), badge(x.verdicts[a] || "none"))))),
     td(el("ul", { class: "plain" }, ...Object.entries(x.slashes).map(([a, v]) => el("li", {}, who(a), el("span", { class: "neg" }, " −" + tokens(v)))))),
     td(el("ul", { class: "plain" }, ...x.ejected.map(a => el("li", { title: "ejected in an earlier round: stake below half of the required stake" }, who(a))))),
-    td(Object.values(x.gas).reduce((s, g) => s + g, 0).toLocaleString("en-US"), "num"))));
+    td(Object.keys(x.gas).length ? Object.values(x.gas).reduce((s, g) => s + g, 0).toLocaleString("en-US") : "–", "num"))));
   fill($("#report-participants tbody"), r.participants.map(p => el("tr", {}, td(addrEl(p.address)),
     td(p.adversarial ? el("span", { class: "neg" }, p.behaviour) : p.behaviour), td(tokens(p.initial_tokens), "num"), td(tokens(p.final_tokens), "num"),
     td(el("span", { class: p.net_change < 0 ? "neg" : "pos" }, p.net_change === null ? "–" : (p.net_change < 0 ? "" : "+") + tokens(p.net_change)), "num"))));
