@@ -151,7 +151,9 @@ def demo(
         DEFAULT_ADVERSARIES,
         help="Adversaries as name=count pairs: noise, signflip, labelflip, sleeper, freerider, lazy, colluding, noshow.",
     ),
-    seed: int = typer.Option(0, help="Seed of data partitioning and training."),
+    seed: int = typer.Option(
+        0, help="Seed of data partitioning and training, and on the embedded chain of the keys and role draws: a seed replays a run."
+    ),
     public_validation: int = typer.Option(
         150, help="Samples of the public validation set the task creator publishes (0 = none): voters judge "
         "updates against a reference step trained on it, which catches label flipping.",
